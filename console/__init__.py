@@ -1,0 +1,1 @@
+"""The operator console (Textual) and the `iis` command line."""

@@ -1,0 +1,1 @@
+"""The books of IIS: the data model and the operations that post documents."""

@@ -1,0 +1,71 @@
+"""The organisation: stores, their tills, the people who work there, settings."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from peewee import BooleanField, CharField, DateTimeField, ForeignKeyField, TextField
+
+from models.db import BaseModel
+
+ROLES = ("cashier", "seller", "manager", "admin")
+APPROVER_ROLES = frozenset({"manager", "admin"})
+
+
+def now() -> dt.datetime:
+    """The time stamps of the books: timezone-aware UTC."""
+    return dt.datetime.now(dt.UTC)
+
+
+class Store(BaseModel):
+    code = CharField(unique=True)
+    name = CharField()
+    address = CharField(default="")
+    allow_negative = BooleanField(default=False)
+    created = DateTimeField(default=now)
+
+
+class Till(BaseModel):
+    """A PrimePOS-ShopV2 till: one FTP account, locked into its own folder."""
+
+    code = CharField(unique=True)
+    store = ForeignKeyField(Store, backref="tills", on_delete="RESTRICT")
+    password_hash = CharField(default="")
+    enabled = BooleanField(default=True)
+    created = DateTimeField(default=now)
+
+
+class Employee(BaseModel):
+    """Cashiers, sellers, managers and admins; `login` maps an OS user to them."""
+
+    code = CharField(unique=True)
+    name = CharField()
+    role = CharField(default="cashier")
+    login = CharField(null=True, unique=True)
+    store = ForeignKeyField(Store, null=True, backref="staff", on_delete="SET NULL")
+    pin_hash = CharField(default="")
+    key = CharField(null=True)
+    active = BooleanField(default=True)
+    updated = DateTimeField(default=now, index=True)
+
+    @property
+    def can_approve(self) -> bool:
+        return self.active and self.role in APPROVER_ROLES
+
+
+class Setting(BaseModel):
+    """Free-form back-office settings (key/value), e.g. the default store."""
+
+    key = CharField(unique=True)
+    value = TextField(default="")
+
+    @classmethod
+    def get_value(cls, key: str, default: str | None = None) -> str | None:
+        row = cls.get_or_none(cls.key == key)
+        return row.value if row else default
+
+    @classmethod
+    def set_value(cls, key: str, value: str) -> None:
+        cls.insert(key=key, value=value).on_conflict(
+            conflict_target=[cls.key], update={cls.value: value}
+        ).execute()
