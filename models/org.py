@@ -69,3 +69,38 @@ class Setting(BaseModel):
         cls.insert(key=key, value=value).on_conflict(
             conflict_target=[cls.key], update={cls.value: value}
         ).execute()
+
+
+DEFAULT_STORE_KEY = "default_store"
+
+
+def default_store() -> Store:
+    """The store a command means when it names none: the one `iis init` made.
+
+    Raises `NotFoundError` when the books have no store yet.
+    """
+    from models.errors import NotFoundError
+    from models.i18n import _
+
+    code = Setting.get_value(DEFAULT_STORE_KEY)
+    store = Store.get_or_none(Store.code == code) if code else None
+    store = store or Store.select().order_by(Store.id).first()
+    if store is None:
+        raise NotFoundError(_("no store yet: run `iis init --store CODE --name NAME` first"))
+    return store
+
+
+def find_store(code: str | None) -> Store:
+    """The store with `code`, or the default store when `code` is None."""
+    from models.errors import NotFoundError
+    from models.i18n import _
+
+    if not code:
+        return default_store()
+    store = Store.get_or_none(Store.code == code)
+    if store is None:
+        known = ", ".join(s.code for s in Store.select(Store.code).order_by(Store.code))
+        raise NotFoundError(
+            _("no store {code}; known stores: {known}").format(code=code, known=known or "-")
+        )
+    return store
