@@ -8,7 +8,7 @@ happens in one place and in one way: half up, as receipts are rounded.
 
 from __future__ import annotations
 
-from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+from decimal import Decimal, InvalidOperation
 
 KOPECKS = 100
 MILLI = 1000

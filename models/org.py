@@ -13,8 +13,20 @@ APPROVER_ROLES = frozenset({"manager", "admin"})
 
 
 def now() -> dt.datetime:
-    """The time stamps of the books: timezone-aware UTC."""
-    return dt.datetime.now(dt.UTC)
+    """The time stamps of the books: naive UTC.
+
+    The database holds naive UTC (SQLite has no time-zone type, and naive
+    values sort and compare as text); times that arrive with an offset are
+    converted by `to_utc` at the edge, and shown in local time by the console.
+    """
+    return dt.datetime.now(dt.UTC).replace(tzinfo=None)
+
+
+def to_utc(value: dt.datetime) -> dt.datetime:
+    """A time with an offset (a till's ISO 8601 stamp) as the books store it."""
+    if value.tzinfo is None:
+        return value
+    return value.astimezone(dt.UTC).replace(tzinfo=None)
 
 
 class Store(BaseModel):

@@ -66,4 +66,3 @@ class TreeNode(BaseModel):
         ids = [int(part) for part in self.path.strip("/").split("/") if part]
         names = {n.id: n.name for n in cls.select(cls.id, cls.name).where(cls.id.in_(ids))}
         return separator.join(names[i] for i in ids if i in names)
-
