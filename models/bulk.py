@@ -17,6 +17,13 @@ from peewee import Model
 
 from models.db import database, is_sqlite
 
+_PLAIN = frozenset({int, str, bool, type(None)})
+
+
+def sql_row(row: Sequence[Any]) -> tuple:
+    """A row of Python values as the columns take them; plain values pass untouched."""
+    return tuple(v if type(v) in _PLAIN else sql_value(v) for v in row)
+
 
 def sql_value(value: Any) -> Any:
     """Python values as the database columns hold them (naive UTC text for times)."""
@@ -71,7 +78,7 @@ class IdPool:
 
 def insert_rows(model: type[Model], columns: Sequence[str], rows: Iterable[Sequence[Any]]) -> None:
     """INSERT many rows into `model`'s table with one prepared statement."""
-    rows = [tuple(sql_value(v) for v in row) for row in rows]
+    rows = [sql_row(row) for row in rows]
     if not rows:
         return
     table = model._meta.table_name
@@ -89,7 +96,7 @@ def upsert_rows(
     rows: Iterable[Sequence[Any]],
 ) -> None:
     """INSERT ... ON CONFLICT (conflict) DO UPDATE SET update = excluded.update."""
-    rows = [tuple(sql_value(v) for v in row) for row in rows]
+    rows = [sql_row(row) for row in rows]
     if not rows:
         return
     table = model._meta.table_name
@@ -106,7 +113,7 @@ def upsert_rows(
 
 def update_rows(model: type[Model], columns: Sequence[str], rows: Iterable[Sequence[Any]]) -> None:
     """UPDATE many rows by id: each row is (id, *values for columns)."""
-    rows = [(*(sql_value(v) for v in row[1:]), row[0]) for row in rows]
+    rows = [(*sql_row(row[1:]), row[0]) for row in rows]
     if not rows:
         return
     table = model._meta.table_name

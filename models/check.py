@@ -69,7 +69,7 @@ def _balances_match_moves() -> list[Problem]:
                     ),
                 )
             )
-    for (store_id, batch_id), (product_id, qty, cost) in from_moves.items():
+    for (store_id, batch_id), (_product_id, qty, cost) in from_moves.items():
         if (store_id, batch_id) not in seen and (qty or cost):
             problems.append(
                 Problem(

@@ -30,7 +30,7 @@ from dataclasses import dataclass, field
 
 from models.bulk import IdPool, allocate_ids, chunked, insert_rows, update_rows, upsert_rows
 from models.catalog import Product
-from models.db import write_transaction
+from models.db import database, write_transaction
 from models.documents import (
     CANCELLED,
     DRAFT,
@@ -257,9 +257,10 @@ class _Stock:
                 )
                 .join(Batch)
                 .where(Balance.product_id.in_(list(chunk)) & Balance.store_id.in_(stores))
-                .tuples()
             )
-            for store_id, product_id, batch_id, qty, cost, unit, expiry, received in query:
+            # Raw rows: peewee's per-row conversion costs more than the query here.
+            rows = database.execute(query).fetchall()
+            for store_id, product_id, batch_id, qty, cost, unit, expiry, received in rows:
                 key = (store_id, product_id)
                 if key in wanted:
                     self.slots[key].append(
