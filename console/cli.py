@@ -28,6 +28,7 @@ COMMAND_MODULES = (
     "stock",
     "documents",
     "exchange",
+    "serve",
     "app",
 )
 

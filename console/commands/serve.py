@@ -1,0 +1,5 @@
+"""Commands of this area are added as they are built."""
+
+
+def register(sub) -> None:
+    """No verbs yet."""
