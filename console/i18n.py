@@ -10,8 +10,15 @@ from babel.numbers import format_decimal
 
 from models.i18n import _, current_language, ngettext, setup_language
 
-__all__ = ["_", "current_language", "fmt_datetime", "fmt_money", "fmt_qty", "ngettext",
-           "setup_language"]
+__all__ = [
+    "_",
+    "current_language",
+    "fmt_datetime",
+    "fmt_money",
+    "fmt_qty",
+    "ngettext",
+    "setup_language",
+]
 
 
 def fmt_money(value: Decimal | None) -> str:
