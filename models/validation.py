@@ -20,6 +20,11 @@ _KPP = re.compile(r"\d{4}[\dA-Z]{2}\d{3}")
 _EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
 
 
+def _digits(text: str, *lengths: int) -> bool:
+    """Only the ASCII digits 0-9 (`isdigit` alone lets "²" through), of one of `lengths`."""
+    return len(text) in lengths and text.isascii() and text.isdigit()
+
+
 def _check_digit(digits: str, weights: tuple[int, ...]) -> int:
     """The INN control number: the weighted sum modulo 11, then modulo 10."""
     return sum(int(d) * w for d, w in zip(digits, weights, strict=True)) % 11 % 10
@@ -27,7 +32,7 @@ def _check_digit(digits: str, weights: tuple[int, ...]) -> int:
 
 def inn_problem(inn: str) -> str | None:
     """Why `inn` is not a valid INN: 10 digits for a company, 12 for a person."""
-    if not inn.isdigit() or len(inn) not in (10, 12):
+    if not _digits(inn, 10, 12):
         return _("INN {inn} must be 10 digits (a company) or 12 digits (a person)").format(inn=inn)
     if len(inn) == 10:
         valid = _check_digit(inn[:9], _INN10_WEIGHTS) == int(inn[9])
@@ -51,7 +56,7 @@ def kpp_problem(kpp: str) -> str | None:
 
 def bik_problem(bik: str) -> str | None:
     """Why `bik` is not a valid bank identification code (9 digits starting 04)."""
-    if not (len(bik) == 9 and bik.isdigit() and bik.startswith("04")):
+    if not (_digits(bik, 9) and bik.startswith("04")):
         return _("BIK {bik} must be 9 digits starting with 04").format(bik=bik)
     return None
 
@@ -64,7 +69,7 @@ def account_problem(account: str, bik: str) -> str | None:
     repeating, must sum to a multiple of 10. An account copied from another
     bank's card therefore fails too.
     """
-    if not (len(account) == 20 and account.isdigit()):
+    if not _digits(account, 20):
         return _("account {account} must be 20 digits").format(account=account)
     if bik_problem(bik):
         return _("account {account} cannot be checked without a valid BIK").format(account=account)
