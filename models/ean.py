@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from models.i18n import _
+
 
 def ean_check_digit(first12: str) -> int:
     """The EAN-13 check digit of the first twelve digits."""
@@ -29,11 +31,13 @@ def barcode_problem(code: str) -> str | None:
     of other lengths or with letters, e.g. Code 128) are accepted as they are.
     """
     if not code:
-        return "empty barcode"
+        return _("empty barcode")
     if code.isdigit() and len(code) == 13 and not is_valid_ean13(code):
-        return f"EAN-13 {code} has a wrong check digit (expected {ean_check_digit(code[:12])})"
+        return _("EAN-13 {code} has a wrong check digit (expected {digit})").format(
+            code=code, digit=ean_check_digit(code[:12])
+        )
     if code.isdigit() and len(code) == 8 and not is_valid_ean8(code):
-        return f"EAN-8 {code} has a wrong check digit"
+        return _("EAN-8 {code} has a wrong check digit").format(code=code)
     return None
 
 

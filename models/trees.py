@@ -34,8 +34,11 @@ class TreeNode(BaseModel):
         return cls.select(cls.id).where(cls.path.startswith(node.path))
 
     @classmethod
-    def create_node(cls, code: str, name: str, parent: TreeNode | None = None) -> TreeNode:
-        node = cls.create(code=code, name=name, parent=parent, path="", depth=0)
+    def create_node(
+        cls, code: str, name: str, parent: TreeNode | None = None, **fields
+    ) -> TreeNode:
+        """Create a node under `parent`; `fields` fill the concrete tree's own columns."""
+        node = cls.create(code=code, name=name, parent=parent, path="", depth=0, **fields)
         node.path = f"{parent.path if parent else '/'}{node.id}/"
         node.depth = (parent.depth + 1) if parent else 0
         node.save()
