@@ -1,0 +1,1 @@
+"""Widgets the console's screens share, kept apart from any one screen."""
