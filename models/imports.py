@@ -97,6 +97,9 @@ class ImportResult:
 
     created: int = 0
     updated: int = 0
+    #: Known rows that said nothing new: left untouched, so the tills' next
+    #: incremental load does not resend them.
+    unchanged: int = 0
     problems: list[tuple[int, str]] = field(default_factory=list)
 
     @property
@@ -105,7 +108,7 @@ class ImportResult:
 
     @property
     def loaded(self) -> int:
-        return self.created + self.updated
+        return self.created + self.updated + self.unchanged
 
 
 # --- reading the file -------------------------------------------------------------
@@ -378,9 +381,14 @@ class _CatalogImport:
         self.existing: dict[str, dict[str, Any]] = {
             row["code"]: row
             for row in Product.select(
-                Product.id, Product.code, Product.unit, Product.weighed, Product.plu
+                Product.id, Product.code, Product.name, Product.group, Product.unit,
+                Product.weighed, Product.vat, Product.excise, Product.age_limit,
+                Product.expiry_control, Product.plu, Product.manufacturer, Product.deleted,
             ).dicts()
-        }
+        }  # fmt: skip
+        self.prices: dict[int, int] = dict(
+            Price.select(Price.product_id, Price.price).where(Price.store == store).tuples()
+        )
         self.plu_owner = {row["plu"]: code for code, row in self.existing.items() if row["plu"]}
         self.barcode_owner: dict[str, str] = {}
         self.barcodes_of: dict[str, set[str]] = {}
@@ -389,6 +397,20 @@ class _CatalogImport:
             self.barcode_owner[barcode] = product
             self.barcodes_of.setdefault(product, set()).add(barcode)
         self.seen: dict[str, int] = {}
+        self.original_barcodes = {code: set(codes) for code, codes in self.barcodes_of.items()}
+
+    def changed(self, row: _ProductRow) -> bool:
+        """Whether writing `row` would change anything the books hold."""
+        old = self.existing.get(row.code)
+        if old is None or old["deleted"]:
+            return True
+        if any(old.get(key) != value for key, value in row.values.items() if key != "code"):
+            return True
+        if row.barcodes is not None and set(row.barcodes) != self.original_barcodes.get(
+            row.code, set()
+        ):
+            return True
+        return row.price is not None and row.price != self.prices.get(old["id"])
 
     def check(self, line: int, cells: dict[str, str], problems: list[str]) -> _ProductRow | None:
         """The row ready to write, or None after adding its problems to `problems`."""
@@ -513,6 +535,8 @@ class _CatalogImport:
             for row in rows:
                 name = row.manufacturer
                 row.values["manufacturer"] = makers[name.casefold()] if name else None
+        self.unchanged = [row for row in rows if not self.changed(row)]
+        rows = [row for row in rows if self.changed(row)]
         if "plu" in self.columns:
             self._free_changed_plus(rows)
         for row in rows:
@@ -598,7 +622,8 @@ def import_catalog(source: Source, store: Store | None = None) -> ImportResult:
                 accepted.append(row)
         work.write(accepted)
     result.created = sum(1 for row in accepted if row.code not in work.existing)
-    result.updated = len(accepted) - result.created
+    result.unchanged = len(work.unchanged)
+    result.updated = len(accepted) - result.created - result.unchanged
     return result
 
 

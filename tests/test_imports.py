@@ -326,7 +326,7 @@ def test_cli_catalog_import_and_list(data_dir, capsys):
     )
     assert iis(data_dir, "catalog", "import", str(path)) == 0
     out, err = capsys.readouterr()
-    assert "created 2, updated 0, refused 1" in out
+    assert "created 2, updated 0, unchanged 0, refused 1" in out
     assert "line 3: EAN-13 4601234567890 has a wrong check digit (expected 3)" in err
 
     assert iis(data_dir, "catalog", "list", "--format", "json") == 0
@@ -397,7 +397,7 @@ def test_cli_parties(data_dir, capsys, kind):
     )
     assert iis(data_dir, kind, "import", str(path)) == 0
     out, err = capsys.readouterr()
-    assert "created 1, updated 0, refused 1" in out
+    assert "created 1, updated 0, unchanged 0, refused 1" in out
     assert "line 3: INN 1234567890 has a wrong check digit" in err
     assert iis(data_dir, kind, "list", "--format", "json") == 0
     assert json.loads(capsys.readouterr().out) == [
@@ -416,3 +416,14 @@ def test_cli_parties(data_dir, capsys, kind):
     ]
     assert iis(data_dir, kind, "list", "--search", inn, "--format", "csv") == 0
     assert len(capsys.readouterr().out.splitlines()) == 2
+
+
+def test_reimporting_the_same_file_changes_nothing(store):
+    rows = [HEADER, "A1,Milk,Food/Dairy,pcs,49.90,10,4601234567893", "A2,Beer,Drinks,pcs,80,20,"]
+    import_catalog(rows, store)
+    stamps = {p.code: p.updated for p in Product.select()}
+    again = import_catalog(rows, store)
+    assert (again.created, again.updated, again.unchanged, again.refused) == (0, 0, 2, 0)
+    assert {p.code: p.updated for p in Product.select()} == stamps
+    changed = import_catalog([HEADER, "A1,Milk,Food/Dairy,pcs,52.00,10,4601234567893"], store)
+    assert (changed.updated, changed.unchanged) == (1, 0)

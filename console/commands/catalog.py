@@ -56,8 +56,11 @@ def register(sub: argparse._SubParsersAction) -> None:
 def report_import(result: ImportResult) -> int:
     """Print the summary on stdout and each refused row on stderr; exit code 0."""
     print(
-        _("created {created}, updated {updated}, refused {refused}").format(
-            created=result.created, updated=result.updated, refused=result.refused
+        _("created {created}, updated {updated}, unchanged {unchanged}, refused {refused}").format(
+            created=result.created,
+            updated=result.updated,
+            unchanged=result.unchanged,
+            refused=result.refused,
         )
     )
     for line, reason in result.problems:
