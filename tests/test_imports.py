@@ -133,7 +133,8 @@ def test_reimport_updates_product_barcodes_and_price(store, tmp_path):
         "A2,Beer,Drinks,pcs,,20,",
     ]
     result = import_catalog(second, store)
-    assert (result.created, result.updated, result.refused) == (0, 2, 0)
+    # A2 says nothing new (empty price leaves the price, no barcodes before or now).
+    assert (result.created, result.updated, result.unchanged, result.refused) == (0, 1, 1, 0)
     milk = Product.get(Product.code == "A1")
     assert milk.name == "Milk 3.2%"
     assert milk.updated > before
