@@ -53,6 +53,7 @@ from models.i18n import _
 from models.ledger import Balance, Batch, StockMove
 from models.money import format_quantity, line_value, round_half_up
 from models.org import Store, now
+from models.parties import Supplier
 
 OUTGOING_KINDS = frozenset({SALE, WRITEOFF, SUPPLIER_RETURN, TRANSFER})
 
@@ -765,6 +766,8 @@ def post_documents(doc_ids: Sequence[int], by: str) -> None:
                     )
                 )
             lines = lines_by_doc[doc_id]
+            if d.kind in (INCOMING, SUPPLIER_RETURN) and d.supplier_id is None and d.supplier_code:
+                d.supplier_id = _link_supplier(d)
             if d.kind in OPERATOR_KINDS:
                 unmatched = [ln.n for ln in lines if ln.product_id is None]
                 if unmatched:
@@ -808,6 +811,33 @@ def post_documents(doc_ids: Sequence[int], by: str) -> None:
             .where(Document.id.in_(list(doc_ids)))
             .execute()
         )
+
+
+def _link_supplier(doc: Document) -> int:
+    """The supplier a till named by code, once the books know it; refuse until then."""
+    supplier = Supplier.get_or_none(Supplier.code == doc.supplier_code)
+    if supplier is None:
+        raise DocumentStateError(
+            _(
+                "document {number} names supplier {code}, which the books do not know: "
+                "create it (iis supplier import) or choose another supplier first"
+            ).format(number=doc.display_number, code=doc.supplier_code)
+        )
+    Document.update(supplier=supplier.id).where(Document.id == doc.id).execute()
+    return supplier.id
+
+
+def set_supplier(doc_id: int, supplier_id: int) -> None:
+    """Choose the supplier of a draft (when the till named one the books do not know)."""
+    with write_transaction():
+        doc = _load_docs([doc_id])[doc_id]
+        if doc.state != DRAFT:
+            raise DocumentStateError(
+                _("document {number} is {state}; only a draft can be edited").format(
+                    number=doc.display_number, state=_(doc.state)
+                )
+            )
+        Document.update(supplier=supplier_id, updated=now()).where(Document.id == doc_id).execute()
 
 
 def _date(value) -> dt.date | None:
@@ -1037,5 +1067,6 @@ __all__ = [
     "post_document",
     "post_documents",
     "reject_draft",
+    "set_supplier",
     "update_draft_line",
 ]

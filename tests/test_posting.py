@@ -10,7 +10,13 @@ from models.check import check_books
 from models.documents import CANCELLED, DRAFT, POSTED, REJECTED, DocumentLine
 from models.errors import DocumentStateError, NegativeStockError
 from models.ledger import Balance, Batch, StockMove
-from models.posting import cancel_document, map_line, post_document, reject_draft
+from models.posting import (
+    cancel_document,
+    map_line,
+    post_document,
+    reject_draft,
+    set_supplier,
+)
 from tests import factories as f
 
 
@@ -238,3 +244,22 @@ def test_check_names_a_tampered_balance(shop):
     Balance.update(qty=Balance.qty + 1).execute()
     problems = check_books()
     assert len(problems) == 1 and problems[0].code == "balance"
+
+
+def test_draft_naming_an_unknown_supplier_waits_for_it(shop):
+    s1, _s2, milk, _ = shop
+    d = f.doc("incoming", s1, [(milk, "2", "10.00")], supplier_code="SUP9")
+    with pytest.raises(DocumentStateError, match="supplier SUP9"):
+        post_document(d.id, "M01")
+    f.supplier("SUP9")
+    post_document(d.id, "M01")
+    d = type(d).get_by_id(d.id)
+    assert d.state == POSTED and d.supplier.code == "SUP9"
+
+
+def test_operator_chooses_another_supplier(shop):
+    s1, _s2, milk, _ = shop
+    d = f.doc("incoming", s1, [(milk, "2", "10.00")], supplier_code="NOPE")
+    set_supplier(d.id, f.supplier("SUP7").id)
+    post_document(d.id, "M01")
+    assert type(d).get_by_id(d.id).supplier.code == "SUP7"

@@ -12,7 +12,8 @@ from models.i18n import _
 from models.journal import JournalFilter, document_lines, document_rows, find_document
 from models.operators import require_approver, resolve_operator
 from models.org import find_store
-from models.posting import cancel_document, map_line, post_document, reject_draft
+from models.parties import Supplier
+from models.posting import cancel_document, map_line, post_document, reject_draft, set_supplier
 
 DOCUMENT_KEYS = ("id", "kind", "state", "number", "date", "store", "author", "external_id", "total")
 LINE_KEYS = (
@@ -77,6 +78,11 @@ def register(sub: argparse._SubParsersAction) -> None:
     q.add_argument("--product", required=True, help=_("the goods' code"))
     _operator_option(q)
     q.set_defaults(handler=cmd_map)
+    q = s.add_parser("supplier", help=_("choose the supplier of a draft"))
+    q.add_argument("id", help=_("the document"))
+    q.add_argument("supplier", help=_("the supplier's code"))
+    _operator_option(q)
+    q.set_defaults(handler=cmd_supplier)
 
 
 def cmd_documents(args: argparse.Namespace) -> int:
@@ -187,4 +193,16 @@ def cmd_map(args: argparse.Namespace) -> int:
             n=args.line, number=doc.display_number, code=product.code
         )
     )
+    return 0
+
+
+def cmd_supplier(args: argparse.Namespace) -> int:
+    operator = resolve_operator(args.operator)
+    require_approver(operator, "edit drafts")
+    doc = find_document(args.id)
+    supplier = Supplier.get_or_none(Supplier.code == args.supplier)
+    if supplier is None:
+        raise CommandError(_("no supplier with code {code}").format(code=args.supplier))
+    set_supplier(doc.id, supplier.id)
+    print(_("{number}: supplier {code}").format(number=doc.display_number, code=supplier.code))
     return 0
