@@ -17,8 +17,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from exchange.barcode_rules import DEFAULT_RULES, BarcodeError, BarcodeRule, decode
-from models.bulk import chunked
-from models.catalog import Barcode, Product
+from models.bulk import select_in
 from models.i18n import _
 
 __all__ = ["GoodsMatcher", "Match"]
@@ -60,22 +59,24 @@ class GoodsMatcher:
             decoded = self._decode(barcode)
             if not isinstance(decoded, str) and decoded is not None and decoded.plu is not None:
                 plus.add(decoded.plu)
-        for chunk in chunked(sorted(codes - set(self.by_code))):
-            self.by_code.update(
-                Product.select(Product.code, Product.id)
-                .where(Product.code.in_(list(chunk)))
-                .tuples()
+        self.by_code.update(
+            select_in(
+                'SELECT "code", "id" FROM "product" WHERE "code" IN ({marks})',
+                sorted(codes - set(self.by_code)),
             )
-        for chunk in chunked(sorted(barcodes - set(self.by_barcode))):
-            self.by_barcode.update(
-                Barcode.select(Barcode.code, Barcode.product_id)
-                .where(Barcode.code.in_(list(chunk)))
-                .tuples()
+        )
+        self.by_barcode.update(
+            select_in(
+                'SELECT "code", "product_id" FROM "barcode" WHERE "code" IN ({marks})',
+                sorted(barcodes - set(self.by_barcode)),
             )
-        for chunk in chunked(sorted(plus - set(self.by_plu))):
-            self.by_plu.update(
-                Product.select(Product.plu, Product.id).where(Product.plu.in_(list(chunk))).tuples()
+        )
+        self.by_plu.update(
+            select_in(
+                'SELECT "plu", "id" FROM "product" WHERE "plu" IN ({marks})',
+                sorted(plus - set(self.by_plu)),
             )
+        )
         return self
 
     def _decode(self, barcode: str):

@@ -13,11 +13,13 @@ import datetime as dt
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-from peewee import Model
+from peewee import BooleanField, Model
 
 from models.db import database, is_sqlite
 
 _PLAIN = frozenset({int, str, bool, type(None)})
+#: Statements per round trip when psycopg2 runs a batch.
+PG_PAGE_SIZE = 500
 
 
 def sql_row(row: Sequence[Any]) -> tuple:
@@ -34,6 +36,28 @@ def sql_value(value: Any) -> Any:
     return value
 
 
+def _booleans(model: type[Model], columns: Sequence[str], rows: list[tuple]) -> list[tuple]:
+    """Rows whose 0/1 in boolean columns become False/True, on PostgreSQL only.
+
+    SQLite stores a boolean as 0/1 and takes either; PostgreSQL refuses an
+    integer for a boolean column. SQLite rows pass untouched (no per-row cost).
+    """
+    if not rows or is_sqlite():
+        return rows
+    fields = model._meta.columns
+    flags = [i for i, c in enumerate(columns) if isinstance(fields.get(c), BooleanField)]
+    if not flags:
+        return rows
+    out = []
+    for row in rows:
+        values = list(row)
+        for i in flags:
+            if values[i] is not None:
+                values[i] = bool(values[i])
+        out.append(tuple(values))
+    return out
+
+
 def allocate_ids(model: type[Model], count: int) -> list[int]:
     """Reserve `count` consecutive primary keys of `model`'s table.
 
@@ -47,11 +71,30 @@ def allocate_ids(model: type[Model], count: int) -> list[int]:
         cursor = database.execute_sql(f'SELECT COALESCE(MAX("id"), 0) FROM "{table}"')
         start = cursor.fetchone()[0] + 1
         return list(range(start, start + count))
+    _catch_up_sequence(table)
     cursor = database.execute_sql(
         "SELECT nextval(pg_get_serial_sequence(%s, 'id')) FROM generate_series(1, %s)",
         (table, count),
     )
     return [row[0] for row in cursor.fetchall()]
+
+
+def _catch_up_sequence(table: str) -> None:
+    """Move `table`'s id sequence past its largest id, if rows outran it.
+
+    Rows written with explicit ids (a copy of SQLite books, a bench, a fixture)
+    do not advance the sequence, and nextval would then hand out ids already
+    taken. MAX(id) is one index probe; setval runs only when the sequence is
+    behind (`pg_sequence_last_value` is NULL before its first nextval, when the
+    next value is the start, 1). The caller's write lock keeps this race-free.
+    """
+    database.execute_sql(
+        "SELECT setval(seq, top) FROM "
+        "(SELECT pg_get_serial_sequence(%s, 'id')::regclass AS seq) AS s, "
+        f'(SELECT MAX("id") AS top FROM "{table}") AS t '
+        "WHERE top >= COALESCE(pg_sequence_last_value(seq) + 1, 1)",
+        (table,),
+    )
 
 
 class IdPool:
@@ -76,16 +119,27 @@ class IdPool:
         return self.ids.pop(0)
 
 
-def insert_rows(model: type[Model], columns: Sequence[str], rows: Iterable[Sequence[Any]]) -> None:
-    """INSERT many rows into `model`'s table with one prepared statement."""
-    rows = [sql_row(row) for row in rows]
+def insert_rows(
+    model: type[Model],
+    columns: Sequence[str],
+    rows: Iterable[Sequence[Any]],
+    *,
+    plain: bool = False,
+) -> None:
+    """INSERT many rows into `model`'s table with one prepared statement.
+
+    `plain=True` promises every value is already int, str, bool or None (times
+    as text), which skips the per-value conversion on the hottest paths.
+    """
+    rows = list(rows) if plain else [sql_row(row) for row in rows]
+    rows = _booleans(model, columns, rows)
     if not rows:
         return
     table = model._meta.table_name
     marks = ", ".join([database.param] * len(columns))
     names = ", ".join(f'"{c}"' for c in columns)
     sql = f'INSERT INTO "{table}" ({names}) VALUES ({marks})'
-    database.cursor().executemany(sql, rows)
+    _executemany(sql, rows, values=f'INSERT INTO "{table}" ({names}) VALUES %s')
 
 
 def upsert_rows(
@@ -96,7 +150,7 @@ def upsert_rows(
     rows: Iterable[Sequence[Any]],
 ) -> None:
     """INSERT ... ON CONFLICT (conflict) DO UPDATE SET update = excluded.update."""
-    rows = [sql_row(row) for row in rows]
+    rows = _booleans(model, columns, [sql_row(row) for row in rows])
     if not rows:
         return
     table = model._meta.table_name
@@ -108,18 +162,53 @@ def upsert_rows(
         f'INSERT INTO "{table}" ({names}) VALUES ({marks}) '
         f"ON CONFLICT ({target}) DO UPDATE SET {sets}"
     )
-    database.cursor().executemany(sql, rows)
+    _executemany(sql, rows)
 
 
 def update_rows(model: type[Model], columns: Sequence[str], rows: Iterable[Sequence[Any]]) -> None:
     """UPDATE many rows by id: each row is (id, *values for columns)."""
-    rows = [(*sql_row(row[1:]), row[0]) for row in rows]
+    rows = _booleans(model, columns, [(*sql_row(row[1:]), row[0]) for row in rows])
     if not rows:
         return
     table = model._meta.table_name
     sets = ", ".join(f'"{c}" = {database.param}' for c in columns)
     sql = f'UPDATE "{table}" SET {sets} WHERE "id" = {database.param}'
-    database.cursor().executemany(sql, rows)
+    _executemany(sql, rows)
+
+
+def select_in(sql: str, values: Sequence[Any], before: Sequence[Any] = ()) -> list[tuple]:
+    """Run a SELECT whose `{marks}` is an IN (...) list over `values`, in chunks; raw rows.
+
+    Peewee builds a node per value of an `in_()` list, which costs more than the
+    query itself for a file's worth of codes; this writes the placeholders once.
+    `{p}` in `sql` is one placeholder (for the `before` parameters).
+    """
+    rows: list[tuple] = []
+    for chunk in chunked(list(values)):
+        marks = ", ".join([database.param] * len(chunk))
+        text = sql.format(marks=marks, p=database.param)
+        rows.extend(database.execute_sql(text, (*before, *chunk)).fetchall())
+    return rows
+
+
+def _executemany(sql: str, rows: list[tuple], values: str | None = None) -> None:
+    """Run `sql` once per row, in as few round trips as the driver allows.
+
+    sqlite3 and psycopg 3 batch `executemany` themselves; psycopg2's runs one
+    round trip per row, which made posting on PostgreSQL several times slower.
+    There a plain INSERT (`values`: the statement with one `VALUES %s`) goes as
+    multi-row INSERTs, and anything else as pages of statements.
+    """
+    cursor = database.cursor()
+    if not is_sqlite() and type(cursor).__module__.startswith("psycopg2"):
+        from psycopg2.extras import execute_batch, execute_values
+
+        if values is not None:
+            execute_values(cursor, values, rows, page_size=PG_PAGE_SIZE)
+        else:
+            execute_batch(cursor, sql, rows, page_size=PG_PAGE_SIZE)
+        return
+    cursor.executemany(sql, rows)
 
 
 def chunked(items: Sequence[Any], size: int = 500) -> Iterable[Sequence[Any]]:

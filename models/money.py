@@ -10,6 +10,8 @@ from __future__ import annotations
 
 from decimal import Decimal, InvalidOperation
 
+from models.i18n import _
+
 KOPECKS = 100
 MILLI = 1000
 _CENT = Decimal("0.01")
@@ -26,19 +28,46 @@ def to_decimal(value: object, places: int = 2, what: str = "amount") -> Decimal:
     More decimal places than `places` is an error, not a silent rounding: a
     till that sends "1.2345" kg has a bug we must see.
     """
-    if isinstance(value, float):
-        raise AmountError(f"{what} must be a decimal string, not a float: {value!r}")
-    if isinstance(value, bool) or value is None:
-        raise AmountError(f"{what} is missing or not a number: {value!r}")
-    try:
-        number = value if isinstance(value, Decimal) else Decimal(str(value).strip())
-    except (InvalidOperation, ValueError):
-        raise AmountError(f"{what} is not a number: {value!r}") from None
+    kind = type(value)
+    if kind is str:
+        try:
+            number = Decimal(value)  # surrounding whitespace is allowed by Decimal
+        except InvalidOperation:
+            raise AmountError(
+                _("{what} is not a number: {value}").format(what=what, value=repr(value))
+            ) from None
+    elif kind is Decimal:
+        number = value
+    elif kind is int:
+        return Decimal(value)
+    elif isinstance(value, float):
+        raise AmountError(
+            _("{what} must be a decimal string, not a float: {value}").format(
+                what=what, value=repr(value)
+            )
+        )
+    elif isinstance(value, bool) or value is None:
+        raise AmountError(
+            _("{what} is missing or not a number: {value}").format(what=what, value=repr(value))
+        )
+    else:
+        try:
+            number = Decimal(str(value).strip())
+        except (InvalidOperation, ValueError):
+            raise AmountError(
+                _("{what} is not a number: {value}").format(what=what, value=repr(value))
+            ) from None
     if not number.is_finite():
-        raise AmountError(f"{what} is not a finite number: {value!r}")
+        raise AmountError(
+            _("{what} is not a finite number: {value}").format(what=what, value=repr(value))
+        )
     exponent = number.as_tuple().exponent
-    if isinstance(exponent, int) and exponent < -places:
-        raise AmountError(f"{what} has more than {places} decimal places: {value!r}")
+    if exponent < -places:
+        raise AmountError(
+            _("{what} has more than {places} decimal places: {value}").format(
+                what=what, places=places, value=repr(value)
+            )
+        )
     return number
 
 

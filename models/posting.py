@@ -28,9 +28,17 @@ from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
-from models.bulk import IdPool, allocate_ids, chunked, insert_rows, update_rows, upsert_rows
+from models.bulk import (
+    IdPool,
+    allocate_ids,
+    insert_rows,
+    select_in,
+    sql_value,
+    update_rows,
+    upsert_rows,
+)
 from models.catalog import Product
-from models.db import database, write_transaction
+from models.db import write_transaction
 from models.documents import (
     CANCELLED,
     DRAFT,
@@ -244,29 +252,21 @@ class _Stock:
             self.slots[pair] = []
         products = sorted({p for _, p in wanted})
         stores = sorted({s for s, _ in wanted})
-        for chunk in chunked(products):
-            query = (
-                Balance.select(
-                    Balance.store_id,
-                    Balance.product_id,
-                    Balance.batch_id,
-                    Balance.qty,
-                    Balance.cost,
-                    Batch.cost,
-                    Batch.expiry,
-                    Batch.received,
+        store_marks = ", ".join("{p}" for _ in stores)
+        rows = select_in(
+            'SELECT b."store_id", b."product_id", b."batch_id", b."qty", b."cost", t."cost", '
+            't."expiry", t."received" FROM "balance" AS b JOIN "batch" AS t '
+            'ON t."id" = b."batch_id" '
+            f'WHERE b."store_id" IN ({store_marks}) AND b."product_id" IN ({{marks}})',
+            products,
+            before=stores,
+        )
+        for store_id, product_id, batch_id, qty, cost, unit, expiry, received in rows:
+            key = (store_id, product_id)
+            if key in wanted:
+                self.slots[key].append(
+                    _Slot(batch_id, qty, cost, unit, _text(expiry), _text(received))
                 )
-                .join(Batch)
-                .where(Balance.product_id.in_(list(chunk)) & Balance.store_id.in_(stores))
-            )
-            # Raw rows: peewee's per-row conversion costs more than the query here.
-            rows = database.execute(query).fetchall()
-            for store_id, product_id, batch_id, qty, cost, unit, expiry, received in rows:
-                key = (store_id, product_id)
-                if key in wanted:
-                    self.slots[key].append(
-                        _Slot(batch_id, qty, cost, unit, _text(expiry), _text(received))
-                    )
         for key in wanted:
             self.slots[key].sort(key=lambda s: s.fefo_key)
 
@@ -365,6 +365,11 @@ class _Doc:
     external_id: str | None = None
     till: str | None = None
     return_of: str = ""
+    #: `date` as the database column holds it, written into every move and batch.
+    when: str = ""
+
+    def __post_init__(self) -> None:
+        self.when = sql_value(self.date)
 
 
 @dataclass
@@ -437,7 +442,7 @@ class _Poster:
                 origin,
             )
         )
-        return (batch_id, unit_cost, expiry, doc.date)
+        return (batch_id, unit_cost, expiry, doc.when)
 
     def _fallback(self, product_id: int, doc: _Doc):
         """A batch to carry stock that has no receipt behind it (a sale ahead of stock)."""
@@ -469,7 +474,7 @@ class _Poster:
         self, doc: _Doc, line: _Line, store_id: int, batch_id: int, qty: int, cost: int
     ) -> None:
         self.out.moves.append(
-            (doc.id, line.id, store_id, line.product_id, batch_id, qty, cost, doc.date)
+            (doc.id, line.id, store_id, line.product_id, batch_id, qty, cost, doc.when)
         )
 
     def _take(self, doc: _Doc, line: _Line, store_id: int, qty: int, allow: bool) -> list[_Taken]:
@@ -552,7 +557,7 @@ class _Poster:
 
     def write(self) -> None:
         insert_rows(Batch, _BATCH_COLUMNS, self.stock.new_batches)
-        insert_rows(StockMove, _MOVE_COLUMNS, self.out.moves)
+        insert_rows(StockMove, _MOVE_COLUMNS, self.out.moves, plain=True)
         self.stock.write()
 
 
