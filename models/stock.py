@@ -11,7 +11,7 @@ import datetime as dt
 from dataclasses import dataclass
 from decimal import Decimal
 
-from peewee import JOIN, fn
+from peewee import JOIN, Case, fn
 
 from models.catalog import Barcode, Price, Product, ProductGroup
 from models.documents import Document
@@ -83,7 +83,7 @@ def stock_rows_for(store: Store, product_ids: list[int]) -> list[dict]:
             Balance.product_id,
             fn.SUM(Balance.qty),
             fn.SUM(Balance.cost),
-            fn.MIN(fn.CASE(None, [((Balance.qty > 0), Batch.expiry)], None)),
+            fn.MIN(Case(None, [((Balance.qty > 0), Batch.expiry)], None)),
         )
         .join(Batch)
         .where((Balance.store == store) & Balance.product_id.in_(product_ids))
