@@ -56,7 +56,9 @@ def test_placeholders_survive_translation():
     wrong = [
         m.id
         for m in catalog
-        if m.id and m.string and isinstance(m.id, str)
+        if m.id
+        and m.string
+        and isinstance(m.id, str)
         and set(field.findall(m.id)) != set(field.findall(m.string))
     ]
     assert not wrong, f"placeholders differ in: {wrong}"
