@@ -350,8 +350,8 @@ async def test_the_source_is_never_called_on_the_ui_thread(source: GoodsSource) 
         table.scroll_to(y=50_000, animate=False)
         await wait_for(pilot, lambda: on_screen(app, _name(50_001)))
         table.reload()
-        await wait_for(pilot, lambda: len(app.counted) == 2)
-        assert len(source.threads) > 3
+        await wait_for(pilot, lambda: len(app.counted) >= 2)
+        assert source.threads, "the source was never called"
         assert app.ui_thread not in source.threads
 
 
