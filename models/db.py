@@ -13,7 +13,7 @@ import os
 from collections.abc import Iterator
 from pathlib import Path
 
-from peewee import Database, DatabaseProxy, Model, PostgresqlDatabase, SqliteDatabase
+from peewee import Database, DatabaseProxy, Model, PostgresqlDatabase, SqliteDatabase, fn
 from playhouse.db_url import connect
 
 database = DatabaseProxy()
@@ -63,6 +63,7 @@ def open_database(data_dir: Path, url: str | None = None, migrate: bool = True) 
             check_same_thread=False,
             timeout=15,
         )
+        db.register_function(_fold, "iis_fold", 1, deterministic=True)
     database.initialize(db)
     db.connect(reuse_if_open=True)
     if migrate:
@@ -70,6 +71,22 @@ def open_database(data_dir: Path, url: str | None = None, migrate: bool = True) 
 
         migrate_schema(db)
     return db
+
+
+def _fold(text: str | None) -> str | None:
+    """Case-folding for SQLite, whose own LIKE and lower() fold only Latin letters."""
+    return text.casefold() if text is not None else None
+
+
+def contains_text(field, text: str):
+    """A case-insensitive "field contains text" that folds Cyrillic too.
+
+    SQLite gets the registered `iis_fold` (Python's casefold) on both sides;
+    PostgreSQL's ILIKE folds by the database's locale.
+    """
+    if is_sqlite():
+        return fn.iis_fold(field).contains(text.casefold())
+    return field.contains(text)
 
 
 def is_sqlite() -> bool:

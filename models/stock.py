@@ -14,6 +14,7 @@ from decimal import Decimal
 from peewee import JOIN, Case, fn
 
 from models.catalog import Barcode, Price, Product, ProductGroup
+from models.db import contains_text
 from models.documents import Document
 from models.ledger import Balance, Batch, StockMove
 from models.money import money, quantity, round_half_up
@@ -35,14 +36,12 @@ def _products(flt: StockFilter):
         query = query.where(Product.group.in_(ProductGroup.subtree_ids(flt.group)))
     text = flt.search.strip()
     if text:
-        like = f"%{text}%"
         by_barcode = Barcode.select(Barcode.product_id).where(Barcode.code == text)
         query = query.where(
             (Product.code == text)
-            | Product.name.contains(text)
             | Product.code.startswith(text)
             | Product.id.in_(by_barcode)
-            | (Product.name**like)
+            | contains_text(Product.name, text)
         )
     if flt.only_stocked:
         stocked = Balance.select(Balance.product_id).where(
