@@ -67,8 +67,28 @@ class ImportResult:
             self.counts[key] = self.counts.get(key, 0) + n
 
     def summary(self) -> str:
-        """The counts as one line, e.g. `receipts 5, payments 5, unmatched 1`."""
-        return ", ".join(f"{key} {value}" for key, value in self.counts.items())
+        """The counts as one line for the log, e.g. `receipts 5, payments 5, unmatched 1`."""
+        labels = _count_labels()
+        return ", ".join(f"{labels.get(key, key)} {value}" for key, value in self.counts.items())
+
+
+def _count_labels() -> dict[str, str]:
+    """What each count is called in the operator's language (looked up when written)."""
+    return {
+        "receipts": _("receipts"),
+        "sales": _("sales"),
+        "returns": _("returns"),
+        "payments": _("payments"),
+        "cash": _("cash operations"),
+        "customer_payments": _("customer payments"),
+        "cancelled": _("cancelled receipts"),
+        "shifts": _("shift reports"),
+        "drafts": _("drafts"),
+        "orders": _("orders"),
+        "status": _("status reports"),
+        "unmatched": _("unmatched lines"),
+        "unknown_suppliers": _("unknown suppliers"),
+    }
 
 
 def import_parsed(parsed: ParsedFile, till: Till) -> ImportResult:
