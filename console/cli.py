@@ -94,6 +94,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
         stream=sys.stderr,
     )
+    if not args.verbose:
+        # Schema migrations and library chatter are for the log, not a shell's stderr.
+        logging.getLogger("peewee").setLevel(logging.WARNING)
     args.data_dir = resolve_data_dir(args.data_dir)
     handler: Handler = args.handler
     try:

@@ -14,9 +14,6 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 
-from barcode import EAN13
-from barcode.writer import SVGWriter
-
 from models.ean import ean_check_digit, is_valid_ean13, make_ean13
 from models.i18n import _
 
@@ -190,6 +187,11 @@ def render_svg(code: str) -> bytes:
     if len(code) != 13 or not code.isdigit():
         raise BarcodeError(_("{code} is not a 13-digit EAN-13 code").format(code=code))
     _check(code)
+    # Imported here: python-barcode logs about optional image support on import,
+    # which would land on the stderr of every command that only decodes codes.
+    from barcode import EAN13
+    from barcode.writer import SVGWriter
+
     out = io.BytesIO()
     EAN13(code, writer=SVGWriter()).write(out)
     return out.getvalue()
