@@ -555,10 +555,15 @@ class Inbox:
             )
         )
 
-    def _duplicate_of(self, row: ExchangeFile, sha: str) -> ExchangeFile | None:
+    def _duplicate_of(
+        self, row: ExchangeFile, sha: str, earlier: list[ExchangeFile] | None = None
+    ) -> ExchangeFile | None:
+        """An earlier file with the same content; `earlier` saves reading them again."""
         if not row.kind:
             return None
-        return next((e for e in self._earlier(row) if e.sha256 == sha), None)
+        if earlier is None:
+            earlier = self._earlier(row)
+        return next((e for e in earlier if e.sha256 == sha), None)
 
     def _log_gap(self, row: ExchangeFile) -> None:
         """Log the sequences missing before this one, if any."""
@@ -600,7 +605,8 @@ class Inbox:
         fresh: bool,
     ) -> Outcome:
         with write_transaction():
-            duplicate = self._duplicate_of(row, sha)
+            earlier = self._earlier(row)
+            duplicate = self._duplicate_of(row, sha, earlier)
             if duplicate is not None:
                 detail = _("the same file was received before (file {id}, {state})").format(
                     id=duplicate.id, state=duplicate.state
@@ -609,7 +615,7 @@ class Inbox:
                 log_event("duplicate", row.till, row.kind, row.seq, row.name, detail)
                 event, result = "duplicate", ImportResult()
             else:
-                imported = [e for e in self._earlier(row) if e.state == "imported"]
+                imported = [e for e in earlier if e.state == "imported"]
                 if fresh:
                     self._log_gap(row)
                 if imported and not force:

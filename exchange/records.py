@@ -18,7 +18,7 @@ from decimal import Decimal
 from typing import Any, ClassVar, NoReturn
 
 from models.i18n import _
-from models.money import AmountError, kopecks, line_value, milli, to_decimal
+from models.money import KOPECKS, MILLI, AmountError, kopecks, line_value, milli, to_decimal
 
 #: Kinds of file a till sends, and the record types each may hold.
 INCOMING_KINDS: dict[str, frozenset[str]] = {
@@ -50,6 +50,8 @@ DRAFT_DOCS = ("incoming", "supplier_return", "transfer", "inventory", "writeoff"
 WRITEOFF_REASONS = ("expired", "damaged", "lost", "internal")
 
 _ZERO = Decimal("0.00")
+#: A missing discount or change, as (Decimal, kopecks).
+_NO_MONEY = (_ZERO, 0)
 
 
 class ShopV2Error(ValueError):
@@ -268,14 +270,14 @@ class Fields:
         return product, barcode
 
 
-def _line_sum(qty: Decimal, price: Decimal, discount: Decimal) -> Decimal:
-    """qty x price - discount, rounded half up to kopecks (the till's rule)."""
-    kop = line_value(milli(qty), kopecks(price)) - kopecks(discount)
-    return Decimal(kop).scaleb(-2)
-
-
 @dataclass(frozen=True, slots=True)
 class ReceiptLine:
+    """One line of a receipt; the amounts come as Decimals and as the integers the books keep.
+
+    The integers (thousandths of the quantity, kopecks of the rest) are worked out once,
+    while the line is checked, so that posting need not parse the same text again.
+    """
+
     n: int
     product: str | None
     barcode: str | None
@@ -285,6 +287,10 @@ class ReceiptLine:
     sum: Decimal
     department: int | None = None
     mark: str | None = None
+    qty_milli: int = field(kw_only=True, compare=False, repr=False)
+    price_kop: int = field(kw_only=True, compare=False, repr=False)
+    discount_kop: int = field(kw_only=True, compare=False, repr=False)
+    sum_kop: int = field(kw_only=True, compare=False, repr=False)
 
     @classmethod
     def from_fields(cls, f: Fields, position: int) -> ReceiptLine:
@@ -294,7 +300,9 @@ class ReceiptLine:
         price = f.money("price")
         discount = f.money_or_zero("discount")
         total = f.money("sum", negative=True)
-        expected = _line_sum(qty, price, discount)
+        qty_milli, price_kop, discount_kop = milli(qty), kopecks(price), kopecks(discount)
+        # qty x price - discount, rounded half up to kopecks (the till's rule).
+        expected = Decimal(line_value(qty_milli, price_kop) - discount_kop).scaleb(-2)
         if total != expected:
             f.fail(
                 _("line {line}: {field} is {actual} but qty x price - discount is {expected}"),
@@ -312,26 +320,38 @@ class ReceiptLine:
             sum=total,
             department=f.integer("department", False),
             mark=f.text("mark", False),
+            qty_milli=qty_milli,
+            price_kop=price_kop,
+            discount_kop=discount_kop,
+            sum_kop=kopecks(total),
         )
 
 
 @dataclass(frozen=True, slots=True)
 class ReceiptPayment:
+    """One payment of a receipt; amount and change also in kopecks, as the books keep them."""
+
     method: str
     amount: Decimal
     change: Decimal = _ZERO
     certificate: str | None = None
     customer: str | None = None
+    amount_kop: int = field(kw_only=True, compare=False, repr=False)
+    change_kop: int = field(kw_only=True, compare=False, repr=False)
 
     @classmethod
     def from_fields(cls, f: Fields) -> ReceiptPayment:
         method = f.choice("method", PAYMENT_METHODS)
+        amount = f.money("amount")
+        change = f.money_or_zero("change")
         return cls(
             method=method,
-            amount=f.money("amount"),
-            change=f.money_or_zero("change"),
+            amount=amount,
+            change=change,
             certificate=f.text("certificate", method == "certificate"),
             customer=f.text("customer", method == "credit"),
+            amount_kop=kopecks(amount),
+            change_kop=kopecks(change),
         )
 
 
@@ -357,10 +377,22 @@ class Receipt:
     bonus_redeemed: Decimal = _ZERO
     return_of: str | None = None
     line: int = field(default=0, compare=False)
+    total_kop: int = field(kw_only=True, compare=False, repr=False)
 
     @classmethod
     def from_json(cls, obj: dict[str, Any], line: int) -> Receipt:
-        f = Fields(obj, line)
+        """Read a receipt: the quick reading of a right one, else the full reading.
+
+        Both accept the same receipts and read them alike; only the full reading says
+        what is wrong, naming the line and the field.
+        """
+        receipt = _quick_receipt(obj, line)
+        return receipt if receipt is not None else cls.from_fields(Fields(obj, line))
+
+    @classmethod
+    def from_fields(cls, f: Fields) -> Receipt:
+        """Read a receipt field by field, failing at the first thing wrong."""
+        line = f.line
         ident, shift, number = f.text("id"), f.integer("shift"), f.integer("number")
         op, opened, closed = f.choice("op", RECEIPT_OPS), f.time("opened", False), f.time("closed")
         line_fields = f.objects("lines")
@@ -401,7 +433,227 @@ class Receipt:
             bonus_redeemed=_ZERO if bonus is None else bonus.money_or_zero("redeemed"),
             return_of=f.text("return_of", False),
             line=line,
+            total_kop=kopecks(total),
         )
+
+
+#: Money and quantity texts already read, as (Decimal, kopecks or thousandths). A till
+#: repeats the same few prices and quantities line after line; a text once proved right
+#: need not be parsed and proved again. Bounded: cleared when full.
+_MONEY_SEEN: dict[str, tuple[Decimal, int]] = {}
+_QTY_SEEN: dict[str, tuple[Decimal, int]] = {}
+_SEEN_LIMIT = 4096
+#: The quick reading takes amounts below 10**12 only (so below 10**15 kopecks or
+#: thousandths), where its integer arithmetic and the Decimal arithmetic of the full
+#: reading agree to the last digit; anything larger is left to the full reading.
+_QUICK_MAGNITUDE = 12
+
+
+def _known_amount(
+    value: Any, places: int, seen: dict[str, tuple[Decimal, int]]
+) -> tuple[Decimal, int] | None:
+    """A decimal text as (Decimal, integer in units of 10**-places), or None if unusual.
+
+    None means "not for the quick reading": not text, not a number of at most `places`
+    places, or too large. The integer is worked out as `kopecks` and `milli` do it.
+    """
+    if type(value) is not str:
+        return None
+    found = seen.get(value)
+    if found is not None:
+        return found
+    try:
+        number = to_decimal(value, places)
+    except AmountError:
+        return None
+    if number.adjusted() >= _QUICK_MAGNITUDE:
+        return None
+    found = (number, int(number * (KOPECKS if places == 2 else MILLI)))
+    if len(seen) >= _SEEN_LIMIT:
+        seen.clear()
+    seen[value] = found
+    return found
+
+
+def _aware(value: Any) -> datetime | None:
+    """An ISO 8601 time with its UTC offset, or None for anything else."""
+    if type(value) is not str:
+        return None
+    try:
+        moment = datetime.fromisoformat(value)
+    except ValueError:
+        return None
+    if moment.tzinfo is None or moment.utcoffset() is None:
+        return None
+    return moment
+
+
+def _quick_receipt(obj: dict[str, Any], line: int) -> Receipt | None:
+    """A receipt with nothing wrong in it, read with plain look-ups; None for anything else.
+
+    Sales files are almost all receipts, and almost all of them right: reading each
+    line through a `Fields` object costs more than the rest of the import. This makes
+    every check `Receipt.from_fields` makes (types, required fields, choices, places,
+    signs, each line's sum, the total, the payments), on integer kopecks; it never
+    explains a failure. At anything unusual it returns None, and the full reading runs
+    and names the line and the field. A receipt it does accept reads exactly as the full
+    reading would read it.
+    """
+    get = obj.get
+    ident, shift, number = get("id"), get("shift"), get("number")
+    op, cashier = get("op"), get("cashier")
+    if (
+        type(ident) is not str
+        or type(shift) is not int
+        or type(number) is not int
+        or type(op) is not str
+        or op not in RECEIPT_OPS
+        or type(cashier) is not str
+    ):
+        return None
+    seller, card, return_of = get("seller"), get("card"), get("return_of")
+    for text in (seller, card, return_of):
+        if text is not None and type(text) is not str:
+            return None
+    closed = _aware(get("closed"))
+    opened = get("opened")
+    if opened is not None:
+        opened = _aware(opened)
+        if opened is None:
+            return None
+    items = get("lines")
+    paying = get("payments")
+    total = _known_amount(get("total"), 2, _MONEY_SEEN)
+    if closed is None or type(items) is not list or not items or type(paying) is not list:
+        return None
+    if total is None:
+        return None
+    bonus = get("bonus")
+    earned = redeemed = _NO_MONEY
+    if bonus is not None:
+        if type(bonus) is not dict:
+            return None
+        earned = _optional_money(bonus.get("earned"))
+        redeemed = _optional_money(bonus.get("redeemed"))
+        if earned is None or redeemed is None:
+            return None
+    lines: list[ReceiptLine] = []
+    lines_total = 0
+    for position, item in enumerate(items, 1):
+        if type(item) is not dict:
+            return None
+        read = item.get
+        product, barcode, n = read("product"), read("barcode"), read("n")
+        department, mark = read("department"), read("mark")
+        if (
+            (product is not None and type(product) is not str)
+            or (barcode is not None and type(barcode) is not str)
+            or not (product or barcode)
+            or (n is not None and type(n) is not int)
+            or (department is not None and type(department) is not int)
+            or (mark is not None and type(mark) is not str)
+        ):
+            return None
+        qty = _known_amount(read("qty"), 3, _QTY_SEEN)
+        price = _known_amount(read("price"), 2, _MONEY_SEEN)
+        discount = _optional_money(read("discount"))
+        line_sum = _known_amount(read("sum"), 2, _MONEY_SEEN)
+        if qty is None or price is None or discount is None or line_sum is None:
+            return None
+        qty_milli, price_kop, discount_kop, sum_kop = qty[1], price[1], discount[1], line_sum[1]
+        # qty x price is never negative here, so half up is adding half and flooring.
+        if (
+            qty_milli <= 0
+            or price_kop < 0
+            or (qty_milli * price_kop + 500) // 1000 - discount_kop != sum_kop
+        ):
+            return None
+        lines_total += sum_kop
+        lines.append(
+            ReceiptLine(
+                n=position if n is None else n,
+                product=product,
+                barcode=barcode,
+                qty=qty[0],
+                price=price[0],
+                discount=discount[0],
+                sum=line_sum[0],
+                department=department,
+                mark=mark,
+                qty_milli=qty_milli,
+                price_kop=price_kop,
+                discount_kop=discount_kop,
+                sum_kop=sum_kop,
+            )
+        )
+    payments: list[ReceiptPayment] = []
+    paid = 0
+    for item in paying:
+        if type(item) is not dict:
+            return None
+        read = item.get
+        method, certificate, customer = read("method"), read("certificate"), read("customer")
+        amount = _known_amount(read("amount"), 2, _MONEY_SEEN)
+        change = _optional_money(read("change"))
+        if (
+            type(method) is not str
+            or method not in PAYMENT_METHODS
+            or amount is None
+            or amount[1] < 0
+            or change is None
+        ):
+            return None
+        if certificate is None:
+            if method == "certificate":
+                return None
+        elif type(certificate) is not str:
+            return None
+        if customer is None:
+            if method == "credit":
+                return None
+        elif type(customer) is not str:
+            return None
+        paid += amount[1] - change[1]
+        payments.append(
+            ReceiptPayment(
+                method=method,
+                amount=amount[0],
+                change=change[0],
+                certificate=certificate,
+                customer=customer,
+                amount_kop=amount[1],
+                change_kop=change[1],
+            )
+        )
+    if total[1] != lines_total or paid != total[1]:
+        return None
+    return Receipt(
+        id=ident,
+        shift=shift,
+        number=number,
+        op=op,
+        opened=opened,
+        closed=closed,
+        cashier=cashier,
+        lines=tuple(lines),
+        payments=tuple(payments),
+        total=total[0],
+        seller=seller,
+        card=card,
+        bonus_earned=earned[0],
+        bonus_redeemed=redeemed[0],
+        return_of=return_of,
+        line=line,
+        total_kop=total[1],
+    )
+
+
+def _optional_money(value: Any) -> tuple[Decimal, int] | None:
+    """Money that may be left out (zero then) but not negative; None if unusual."""
+    if value is None:
+        return _NO_MONEY
+    amount = _known_amount(value, 2, _MONEY_SEEN)
+    return amount if amount is not None and amount[1] >= 0 else None
 
 
 @dataclass(frozen=True, slots=True)

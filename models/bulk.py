@@ -148,9 +148,14 @@ def upsert_rows(
     conflict: Sequence[str],
     update: Sequence[str],
     rows: Iterable[Sequence[Any]],
+    *,
+    plain: bool = False,
 ) -> None:
-    """INSERT ... ON CONFLICT (conflict) DO UPDATE SET update = excluded.update."""
-    rows = _booleans(model, columns, [sql_row(row) for row in rows])
+    """INSERT ... ON CONFLICT (conflict) DO UPDATE SET update = excluded.update.
+
+    `plain=True` makes the same promise as for `insert_rows`.
+    """
+    rows = _booleans(model, columns, list(rows) if plain else [sql_row(row) for row in rows])
     if not rows:
         return
     table = model._meta.table_name

@@ -215,6 +215,11 @@ class _Slot:
         return (self.expiry == "", self.expiry, self.received, self.batch_id)
 
 
+def _fefo(slot: _Slot) -> tuple:
+    """The order batches are taken in (a plain function: sorting calls it per slot)."""
+    return (slot.expiry == "", slot.expiry, slot.received, slot.batch_id)
+
+
 @dataclass
 class _Taken:
     batch_id: int
@@ -261,14 +266,15 @@ class _Stock:
             products,
             before=stores,
         )
+        slots = self.slots
         for store_id, product_id, batch_id, qty, cost, unit, expiry, received in rows:
             key = (store_id, product_id)
             if key in wanted:
-                self.slots[key].append(
-                    _Slot(batch_id, qty, cost, unit, _text(expiry), _text(received))
-                )
+                slots[key].append(_Slot(batch_id, qty, cost, unit, _text(expiry), _text(received)))
         for key in wanted:
-            self.slots[key].sort(key=lambda s: s.fefo_key)
+            found = slots[key]
+            if len(found) > 1:
+                found.sort(key=_fefo)
 
     def available(self, store_id: int, product_id: int) -> int:
         return sum(s.qty for s in self.slots[(store_id, product_id)] if s.qty > 0)
@@ -282,6 +288,7 @@ class _Stock:
     def take(self, store_id: int, product_id: int, qty: int, fallback_batch) -> list[_Taken]:
         """Take `qty` FEFO; what stock cannot cover goes negative on the last batch."""
         slots = self.slots[(store_id, product_id)]
+        dirty = self.dirty
         taken: list[_Taken] = []
         remaining = qty
         for slot in slots:
@@ -295,7 +302,7 @@ class _Stock:
             slot.cost -= cost
             remaining -= part
             taken.append(_Taken(slot.batch_id, part, cost, slot))
-            self._touch(store_id, product_id, slot)
+            dirty[(store_id, slot.batch_id)] = (product_id, slot)
         if remaining:
             slot = slots[-1] if slots else self.add_slot(store_id, product_id, fallback_batch())
             cost = line_value(remaining, slot.unit_cost)
@@ -337,10 +344,14 @@ class _Stock:
                 (store_id, product_id, batch_id, slot.qty, slot.cost)
                 for (store_id, batch_id), (product_id, slot) in self.dirty.items()
             ],
+            plain=True,
         )
 
 
 def _text(value) -> str:
+    """A date or time as the slot keeps it: text, which is how SQLite already returns it."""
+    if type(value) is str:
+        return value
     if value is None:
         return ""
     if isinstance(value, dt.datetime | dt.date):
@@ -463,12 +474,13 @@ class _Poster:
 
     def post(self, doc: _Doc) -> None:
         allow = self.allow_negative.get(doc.store_id, False) or doc.kind in RECEIPT_KINDS
+        handler = getattr(self, f"_post_{doc.kind}")
+        updates = self.out.line_updates
         for line in doc.lines:
             if line.product_id is None or line.qty == 0:
                 continue
-            handler = getattr(self, f"_post_{doc.kind}")
             handler(doc, line, allow)
-            self.out.line_updates.append((line.id, line.cost, line.book_qty))
+            updates.append((line.id, line.cost, line.book_qty))
 
     def _move(
         self, doc: _Doc, line: _Line, store_id: int, batch_id: int, qty: int, cost: int
@@ -483,11 +495,13 @@ class _Poster:
             if available < qty:
                 self.out.shortages.append(_Shortage(store_id, line.product_id, qty, available))
                 return []
-        taken = self.stock.take(
-            store_id, line.product_id, qty, self._fallback(line.product_id, doc)
-        )
+        product_id = line.product_id
+        taken = self.stock.take(store_id, product_id, qty, self._fallback(product_id, doc))
+        append, line_id, when = self.out.moves.append, line.id, doc.when
         for part in taken:
-            self._move(doc, line, store_id, part.batch_id, -part.qty, -part.cost)
+            append(
+                (doc.id, line_id, store_id, product_id, part.batch_id, -part.qty, -part.cost, when)
+            )
         return taken
 
     def _post_incoming(self, doc: _Doc, line: _Line, allow: bool) -> None:
@@ -604,41 +618,19 @@ def create_documents(inputs: Sequence[DocumentInput], *, post_by: str | None = N
         line_ids = iter(allocate_ids(DocumentLine, sum(len(d.lines) for d in inputs)))
         stamp = now()
         docs: list[_Doc] = []
-        line_rows: dict[int, list] = {}
         for doc_id, item in zip(doc_ids, inputs, strict=True):
-            lines = []
-            for n, li in enumerate(item.lines, start=1):
-                line_id = next(line_ids)
-                lines.append(
-                    _Line(
-                        line_id,
-                        li.n or n,
-                        li.product_id,
-                        li.qty,
-                        li.price,
-                        li.expiry,
-                        li.certificate,
-                    )
-                )
-                line_rows[line_id] = [
-                    line_id,
-                    doc_id,
+            lines = [
+                _Line(
+                    next(line_ids),
                     li.n or n,
                     li.product_id,
-                    li.product_code,
-                    li.barcode,
                     li.qty,
                     li.price,
-                    li.discount,
-                    line_sum(item.kind, li),
-                    0,
-                    None,
                     li.expiry,
                     li.certificate,
-                    li.mark,
-                    li.department,
-                    li.product_id is None,
-                ]
+                )
+                for n, li in enumerate(item.lines, start=1)
+            ]
             docs.append(
                 _Doc(
                     doc_id,
@@ -662,23 +654,46 @@ def create_documents(inputs: Sequence[DocumentInput], *, post_by: str | None = N
                 poster.post(doc)
             if poster.out.shortages:
                 _raise_shortages(poster.out.shortages)
-            for line_id, cost, book_qty in poster.out.line_updates:
-                line_rows[line_id][10] = cost
-                line_rows[line_id][11] = book_qty
             posted = True
+        # Rows in the columns' own types (times as text), so that no value needs converting
+        # on the way in; posting has set each line's cost and book quantity.
+        line_rows = [
+            (
+                line.id,
+                doc.id,
+                line.n,
+                li.product_id,
+                li.product_code,
+                li.barcode,
+                li.qty,
+                li.price,
+                li.discount,
+                line_sum(item.kind, li),
+                line.cost,
+                line.book_qty,
+                None if li.expiry is None else sql_value(li.expiry),
+                li.certificate,
+                li.mark,
+                li.department,
+                li.product_id is None,
+            )
+            for doc, item in zip(docs, inputs, strict=True)
+            for line, li in zip(doc.lines, item.lines, strict=True)
+        ]
+        created = sql_value(stamp)
         doc_rows = []
-        for doc_id, item in zip(doc_ids, inputs, strict=True):
+        for doc, item in zip(docs, inputs, strict=True):
             total = item.total
             if total is None:
                 total = sum(line_sum(item.kind, li) for li in item.lines)
             state = POSTED if posted and item.kind in STOCK_KINDS else DRAFT
             doc_rows.append(
                 (
-                    doc_id,
+                    doc.id,
                     item.kind,
                     state,
-                    item.number or _number(item.kind, doc_id),
-                    item.date or stamp,
+                    item.number or _number(item.kind, doc.id),
+                    doc.when,
                     item.store_id,
                     item.to_store_id,
                     item.supplier_id,
@@ -690,25 +705,25 @@ def create_documents(inputs: Sequence[DocumentInput], *, post_by: str | None = N
                     item.reason,
                     item.comment,
                     item.invoice,
-                    item.invoice_date,
+                    None if item.invoice_date is None else sql_value(item.invoice_date),
                     item.shift,
                     item.return_of,
                     item.card,
                     item.cashier,
                     total,
-                    stamp,
-                    stamp if state == POSTED else None,
+                    created,
+                    created if state == POSTED else None,
                     post_by if state == POSTED else "",
                     "",
                     "",
                     "",
                     "",
                     sum(1 for li in item.lines if li.product_id is None),
-                    stamp,
+                    created,
                 )
             )
-        insert_rows(Document, _DOC_COLUMNS, doc_rows)
-        insert_rows(DocumentLine, _LINE_COLUMNS, line_rows.values())
+        insert_rows(Document, _DOC_COLUMNS, doc_rows, plain=True)
+        insert_rows(DocumentLine, _LINE_COLUMNS, line_rows, plain=True)
         if posted:
             poster.write()
     return doc_ids
