@@ -36,10 +36,12 @@ class Batch(BaseModel):
 
 class StockMove(BaseModel):
     document = ForeignKeyField(Document, backref="moves", on_delete="RESTRICT")
-    line = ForeignKeyField(DocumentLine, null=True, on_delete="RESTRICT")
-    store = ForeignKeyField(Store, on_delete="RESTRICT")
+    # No index on line, store or batch: moves are read by document, or by
+    # (store, product, time); each index would slow every receipt's insert.
+    line = ForeignKeyField(DocumentLine, null=True, on_delete="RESTRICT", index=False)
+    store = ForeignKeyField(Store, on_delete="RESTRICT", index=False)
     product = ForeignKeyField(Product, on_delete="RESTRICT")
-    batch = ForeignKeyField(Batch, on_delete="RESTRICT")
+    batch = ForeignKeyField(Batch, on_delete="RESTRICT", index=False)
     qty = IntegerField()  # thousandths, signed
     cost = IntegerField()  # kopecks, signed
     time = DateTimeField(default=now)
@@ -49,8 +51,9 @@ class StockMove(BaseModel):
 
 
 class Balance(BaseModel):
-    store = ForeignKeyField(Store, on_delete="RESTRICT")
-    product = ForeignKeyField(Product, on_delete="RESTRICT")
+    # The composite indexes below lead with store; no separate ones are needed.
+    store = ForeignKeyField(Store, on_delete="RESTRICT", index=False)
+    product = ForeignKeyField(Product, on_delete="RESTRICT", index=False)
     batch = ForeignKeyField(Batch, on_delete="RESTRICT")
     qty = IntegerField(default=0)
     cost = IntegerField(default=0)
