@@ -99,6 +99,9 @@ class Document(BaseModel):
     cancelled_at = DateTimeField(null=True)
     cancelled_by = CharField(default="")
     cancel_reason = CharField(default="")
+    #: The last operator who edited a draft's lines before approval.
+    edited_by = CharField(default="")
+    edited_at = DateTimeField(null=True)
     rejected_at = DateTimeField(null=True)
     rejected_by = CharField(default="")
     reject_reason = CharField(default="")

@@ -45,6 +45,7 @@ from models.documents import (
     INCOMING,
     NUMBER_PREFIX,
     OPERATOR_KINDS,
+    ORDER,
     POSTED,
     RECEIPT_KINDS,
     REJECTED,
@@ -144,6 +145,7 @@ _DOC_COLUMNS = (
     "cancel_reason",
     "rejected_by",
     "reject_reason",
+    "edited_by",
     "unmatched",
     "updated",
 )
@@ -718,6 +720,7 @@ def create_documents(inputs: Sequence[DocumentInput], *, post_by: str | None = N
                     "",
                     "",
                     "",
+                    "",
                     sum(1 for li in item.lines if li.product_id is None),
                     created,
                 )
@@ -779,13 +782,15 @@ def post_documents(doc_ids: Sequence[int], by: str) -> None:
                         number=d.display_number, state=_(d.state)
                     )
                 )
-            if d.kind not in STOCK_KINDS:
+            if d.kind not in STOCK_KINDS and d.kind != ORDER:
                 raise DocumentStateError(
                     _("document {number} ({kind}) does not move stock").format(
                         number=d.display_number, kind=_(d.kind)
                     )
                 )
             lines = lines_by_doc[doc_id]
+            if d.kind == ORDER:
+                continue  # accepting a customer order commits the shop; stock moves on sale
             if d.kind in (INCOMING, SUPPLIER_RETURN) and d.supplier_id is None and d.supplier_code:
                 d.supplier_id = _link_supplier(d)
             if d.kind in OPERATOR_KINDS:
@@ -1048,8 +1053,13 @@ def map_line(line_id: int, product_id: int, by: str) -> None:
             update_rows(DocumentLine, ("cost", "book_qty"), poster.out.line_updates)
 
 
-def update_draft_line(line_id: int, *, qty: int | None = None, price: int | None = None) -> None:
-    """Edit a draft's quantity or price before approval; the document total follows."""
+def update_draft_line(
+    line_id: int, *, qty: int | None = None, price: int | None = None, by: str = ""
+) -> None:
+    """Edit a draft's quantity or price before approval; the document total follows.
+
+    The editor and the time are stamped on the document, beside who later posts it.
+    """
     with write_transaction():
         line = DocumentLine.get_or_none(DocumentLine.id == line_id)
         if line is None:
@@ -1075,7 +1085,9 @@ def update_draft_line(line_id: int, *, qty: int | None = None, price: int | None
             ln.sum
             for ln in DocumentLine.select(DocumentLine.sum).where(DocumentLine.document == doc.id)
         )
-        Document.update(total=total, updated=now()).where(Document.id == doc.id).execute()
+        Document.update(total=total, edited_by=by, edited_at=now(), updated=now()).where(
+            Document.id == doc.id
+        ).execute()
 
 
 __all__ = [

@@ -19,7 +19,7 @@ from console.screens.drafts import (
 from console.widgets.lazy_table import LazyTable
 from console.widgets.modals import ConfirmModal, EditValueModal, ReasonModal
 from models.documents import Document, DocumentLine
-from models.ledger import Balance
+from models.ledger import Balance, StockMove
 from tests.test_console_app import SIZE, loaded, make_app, shop, table_rows, utc, wait_for
 
 __all__ = ["shop", "utc"]  # fixtures shared with the app tests
@@ -70,7 +70,7 @@ async def test_queue_lists_drafts_oldest_first_with_kind_till_author_lines_total
         assert invoice[7] == "969.60"  # 24 x 31.20 + 12 x 18.40
         assert rows[3][3] == "Order"
         title = app.screen.query_one("#drafts-count")
-        assert "4" in str(title.render())
+        await wait_for(pilot, lambda: "4" in str(title.render()))
 
 
 async def test_approve_from_the_queue_after_confirmation(shop):
@@ -144,10 +144,11 @@ async def test_edit_quantity_and_price_then_approve(shop):
         await wait_for(pilot, lambda: DocumentLine.get_by_id(line.id).price == 7990)
         await wait_for(pilot, lambda: table_rows(lines)[0][3:] == ("5", "79.90", "399.50"))
         assert Document.get_by_id(shop["order"].id).total == 39950
-        # A customer order reserves, it does not move stock: the books say so, plainly.
+        assert Document.get_by_id(shop["order"].id).edited_by == app.operator.code
+        # Accepting a customer order commits the shop to it; stock moves when it is sold.
         await pilot.press("a", "y")
-        await wait_for(pilot, lambda: notified(app, "does not move stock"))
-        assert isinstance(app.screen, DraftScreen)
+        await wait_for(pilot, lambda: Document.get_by_id(shop["order"].id).state == "posted")
+        assert not StockMove.select().where(StockMove.document == shop["order"].id).exists()
 
 
 async def test_edit_count_then_approve_posts_the_difference(shop):

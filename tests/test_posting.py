@@ -16,6 +16,7 @@ from models.posting import (
     post_document,
     reject_draft,
     set_supplier,
+    update_draft_line,
 )
 from tests import factories as f
 
@@ -263,3 +264,22 @@ def test_operator_chooses_another_supplier(shop):
     set_supplier(d.id, f.supplier("SUP7").id)
     post_document(d.id, "M01")
     assert type(d).get_by_id(d.id).supplier.code == "SUP7"
+
+
+def test_accepting_a_customer_order_moves_no_stock(shop):
+    s1, _s2, milk, _ = shop
+    order = f.doc("order", s1, [(milk, "3", "49.90")])
+    post_document(order.id, "M01")
+    order = type(order).get_by_id(order.id)
+    assert order.state == POSTED and order.posted_by == "M01"
+    assert StockMove.select().count() == 0
+    assert check_books() == []
+
+
+def test_editing_a_draft_stamps_the_editor(shop):
+    s1, _s2, milk, _ = shop
+    d = f.doc("incoming", s1, [(milk, "2", "10.00")])
+    line = DocumentLine.get(DocumentLine.document == d)
+    update_draft_line(line.id, qty=3000, by="M01")
+    d = type(d).get_by_id(d.id)
+    assert d.edited_by == "M01" and d.edited_at is not None and d.total == 3000

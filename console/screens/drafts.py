@@ -707,9 +707,9 @@ class DraftScreen(DraftActions, LiveScreen):
             if value is None:
                 return
             if what == "qty":
-                change = lambda: update_draft_line(line_id, qty=value)  # noqa: E731
+                change = lambda: update_draft_line(line_id, qty=value, by=self.app.operator.code)  # noqa: E731
             else:
-                change = lambda: update_draft_line(line_id, price=value)  # noqa: E731
+                change = lambda: update_draft_line(line_id, price=value, by=self.app.operator.code)  # noqa: E731
             self.run_change(
                 self.document_id,
                 change,
