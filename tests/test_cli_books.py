@@ -124,3 +124,25 @@ def test_check_fails_naming_the_problem(shop, capsys):
     capsys.readouterr()
     assert iis(shop, "check") == 1
     assert "balance qty 1" in capsys.readouterr().out
+
+
+def test_backup_is_a_working_copy_of_the_books(shop, tmp_path, capsys):
+    doc_id = _incoming([("A1001", 2000, 3000)])
+    assert iis(shop, "document", "post", str(doc_id), "--operator", "ADMIN") == 0
+    target = tmp_path / "copies"
+    target.mkdir()
+    assert iis(shop, "backup", str(target)) == 0
+    (copy,) = target.iterdir()
+    capsys.readouterr()
+    assert main(["--data-dir", str(tmp_path / "restored"), "init", "--store", "X",
+                 "--name", "x"]) == 0  # fmt: skip
+    import shutil
+
+    restored = tmp_path / "restored2"
+    restored.mkdir()
+    shutil.copy(copy, restored / "iis.sqlite3")
+    capsys.readouterr()
+    assert iis(restored, "stock", "--format", "json") == 0
+    rows = json.loads(capsys.readouterr().out)
+    assert rows[0]["product"] == "A1001" and rows[0]["quantity"] == "2"
+    assert iis(shop, "backup", str(copy)) == 2  # never overwrites

@@ -58,6 +58,10 @@ def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("check", help=_("prove the ledger's invariants; non-zero exit if broken"))
     p.set_defaults(handler=cmd_check)
 
+    p = sub.add_parser("backup", help=_("copy the books to a file while everything keeps running"))
+    p.add_argument("target", help=_("a new file, or a folder for a dated file"))
+    p.set_defaults(handler=cmd_backup)
+
 
 def cmd_init(args: argparse.Namespace) -> int:
     login = args.admin_login or getpass.getuser()
@@ -162,3 +166,13 @@ def cmd_check(args: argparse.Namespace) -> int:
         print(str(problem))
     print(_("{count} problems found").format(count=len(problems)))
     return 1
+
+
+def cmd_backup(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from models.backup import backup_books
+
+    written = backup_books(Path(args.target).expanduser())
+    print(_("the books are copied to {path}").format(path=written))
+    return 0
