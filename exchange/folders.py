@@ -86,19 +86,14 @@ class ExchangeFolders:
     def claim(self, path: Path, code: str) -> Path | None:
         """Move a file out of a till's upload folder into `processing/<TILL>/`.
 
-        The move is one `os.rename`, atomic on one file system: of several threads that
-        try to claim the same file, exactly one gets the new path; the others get None.
+        The move is a hard link under a free name (never over a file already there, such
+        as one a hand import just put in place), then the upload's name goes; None when
+        the file is gone. Takers hold the file's lock, so of several only one claims it.
         """
-        target_dir = self.processing(code)
-        target_dir.mkdir(parents=True, exist_ok=True)
-        target = target_dir / path.name
-        if target.exists():
-            target = _free_name(target_dir, path.name)
         try:
-            os.rename(path, target)
+            return self._move(path, self.processing(code))
         except FileNotFoundError:
             return None
-        return target
 
     def to_archive(self, path: Path, code: str, day: dt.date | None = None) -> Path:
         """Move a file into today's archive for the till; never overwrites."""
@@ -136,21 +131,22 @@ class ExchangeFolders:
         """`folder/name`, or `name~1`, `name~2`... (before the extension): the first free."""
         return _free_name(folder, name)
 
-    def move(self, path: Path, target_dir: Path) -> Path:
-        """Move a file into `target_dir`, suffixing its name rather than overwriting."""
-        return self._move(path, target_dir)
+    def move(self, path: Path, target_dir: Path, name: str | None = None) -> Path:
+        """Move a file into `target_dir` (as `name`), suffixing rather than overwriting."""
+        return self._move(path, target_dir, name)
 
     @staticmethod
-    def _move(path: Path, target_dir: Path) -> Path:
-        """Move `path` into `target_dir` under its name, or a suffixed one if that is taken.
+    def _move(path: Path, target_dir: Path, name: str | None = None) -> Path:
+        """Move `path` into `target_dir` under `name` (its own by default), or a suffixed one.
 
         A hard link fails when the name exists, so two movers never overwrite each other;
         the source goes only once the link is made.
         """
         target_dir.mkdir(parents=True, exist_ok=True)
+        name = name or path.name
         n = 0
         while True:
-            target = target_dir / _suffixed(path.name, n)
+            target = target_dir / _suffixed(name, n)
             try:
                 os.link(path, target)
             except FileExistsError:

@@ -28,6 +28,7 @@ import json
 import os
 import re
 import shutil
+import threading
 import time
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
@@ -55,8 +56,17 @@ __all__ = ["Inbox", "Outcome"]
 
 #: Done with: these files go to the archive.
 _ARCHIVED_STATES = ("imported", "duplicate", "discarded")
+#: An earlier file in one of these states makes a copy of it a duplicate: its content was
+#: taken in, or is held or set aside by the operator. A `duplicate` is left out (its original
+#: is there to match), so a held file retried is never a duplicate of its own copy.
+_DECIDED_STATES = ("imported", "conflict", "discarded")
+#: A copy that fails its checks again is also a duplicate of a quarantined one (still held).
+_HELD_COPY_STATES = (*_DECIDED_STATES, "quarantined")
 _SUFFIX = re.compile(r"~\d+(?=\.[^.]*$|$)")
 _MAX_NOTES = 20
+#: A till code as file names and folders carry it; a header naming anything else is not
+#: trusted for a folder name (the check then refuses the file).
+_TILL_CODE = re.compile(r"[A-Za-z0-9-]{1,32}")
 
 
 @dataclass
@@ -152,7 +162,7 @@ def _header_till(data: bytes) -> str | None:
     except ValueError:
         return None
     till = header.get("till") if isinstance(header, dict) else None
-    return till if isinstance(till, str) and till else None
+    return till if isinstance(till, str) and _TILL_CODE.fullmatch(till) else None
 
 
 class Inbox:
@@ -223,11 +233,10 @@ class Inbox:
             till = _header_till(data) or (name.till if name and name.till else None) or "UNKNOWN"
             folder = self.folders.processing(till)
             folder.mkdir(parents=True, exist_ok=True)
-            copying = folder / f".{source.name}.{os.getpid()}.copying"
+            copying = folder / f".{source.name}.{os.getpid()}.{threading.get_ident()}.copying"
             shutil.copyfile(source, copying)
             with _locked(copying):
-                target = self.folders.free_name(folder, source.name)
-                os.rename(copying, target)
+                target = self.folders.move(copying, folder, source.name)
                 outcome = self._process(target, till, source.name, hand=True)
             outcomes.append(outcome)
         return outcomes
@@ -556,14 +565,18 @@ class Inbox:
         )
 
     def _duplicate_of(
-        self, row: ExchangeFile, sha: str, earlier: list[ExchangeFile] | None = None
+        self,
+        row: ExchangeFile,
+        sha: str,
+        earlier: list[ExchangeFile] | None = None,
+        states: tuple[str, ...] = _DECIDED_STATES,
     ) -> ExchangeFile | None:
-        """An earlier file with the same content; `earlier` saves reading them again."""
+        """An earlier file with the same content in one of `states`; `earlier` saves a read."""
         if not row.kind:
             return None
         if earlier is None:
             earlier = self._earlier(row)
-        return next((e for e in earlier if e.sha256 == sha), None)
+        return next((e for e in earlier if e.sha256 == sha and e.state in states), None)
 
     def _log_gap(self, row: ExchangeFile) -> None:
         """Log the sequences missing before this one, if any."""
@@ -662,7 +675,7 @@ class Inbox:
     ) -> Outcome:
         """Quarantine a file that failed (or archive it as a duplicate of one held before)."""
         with write_transaction():
-            duplicate = self._duplicate_of(row, sha) if sha else None
+            duplicate = self._duplicate_of(row, sha, states=_HELD_COPY_STATES) if sha else None
             if duplicate is not None:
                 detail = _("the same file was received before (file {id}, {state})").format(
                     id=duplicate.id, state=duplicate.state

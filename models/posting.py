@@ -43,6 +43,7 @@ from models.documents import (
     CANCELLED,
     DRAFT,
     INCOMING,
+    INVENTORY,
     NUMBER_PREFIX,
     OPERATOR_KINDS,
     ORDER,
@@ -279,7 +280,8 @@ class _Stock:
                 found.sort(key=_fefo)
 
     def available(self, store_id: int, product_id: int) -> int:
-        return sum(s.qty for s in self.slots[(store_id, product_id)] if s.qty > 0)
+        """What may be taken without going below zero: a negative batch owes its shortfall."""
+        return max(self.book(store_id, product_id), 0)
 
     def book(self, store_id: int, product_id: int) -> int:
         return sum(s.qty for s in self.slots[(store_id, product_id)])
@@ -478,8 +480,9 @@ class _Poster:
         allow = self.allow_negative.get(doc.store_id, False) or doc.kind in RECEIPT_KINDS
         handler = getattr(self, f"_post_{doc.kind}")
         updates = self.out.line_updates
+        counting = doc.kind == INVENTORY
         for line in doc.lines:
-            if line.product_id is None or line.qty == 0:
+            if line.product_id is None or (line.qty == 0 and not counting):
                 continue
             handler(doc, line, allow)
             updates.append((line.id, line.cost, line.book_qty))
@@ -751,6 +754,7 @@ def post_documents(doc_ids: Sequence[int], by: str) -> None:
     document, or still has lines not matched to goods (an operator document
     must be whole before it moves stock). All or nothing.
     """
+    doc_ids = list(dict.fromkeys(doc_ids))
     with write_transaction():
         found = _load_docs(doc_ids)
         docs: list[_Doc] = []
@@ -1022,7 +1026,7 @@ def map_line(line_id: int, product_id: int, by: str) -> None:
             Document.update(unmatched=Document.unmatched - 1, updated=now()).where(
                 Document.id == doc.id
             ).execute()
-        if doc.state == POSTED:
+        if doc.state == POSTED and doc.kind in STOCK_KINDS:
             poster = _Poster(_allow_negative())
             pending = _Line(
                 line.id,
