@@ -50,6 +50,7 @@ from models.documents import (
     POSTED,
     RECEIPT_KINDS,
     REJECTED,
+    RETURN,
     SALE,
     STOCK_KINDS,
     SUPPLIER_RETURN,
@@ -415,6 +416,8 @@ class _Poster:
         self.allow_negative = allow_negative
         self.out = _Posting()
         self.batch_ids = IdPool(Batch, 0)
+        self.sold: dict[tuple, list[list]] = {}
+        self.named_receipts: set[tuple] = set()
 
     # Pairs first, so that one query reads every balance the documents touch.
     def prepare(self, docs: Sequence[_Doc]) -> None:
@@ -427,6 +430,9 @@ class _Poster:
                 if doc.kind == TRANSFER and doc.to_store_id:
                     pairs.add((doc.to_store_id, line.product_id))
         self.stock.load(pairs)
+        returns = [d for d in docs if d.kind == RETURN and d.return_of and d.till]
+        self.sold = _load_sold(returns)
+        self.named_receipts = {(d.till, d.return_of) for d in returns}
         new_batches = sum(
             1 for d in docs if d.kind == INCOMING for ln in d.lines if ln.product_id is not None
         )
@@ -528,7 +534,14 @@ class _Poster:
         taken = self._take(doc, line, doc.store_id, line.qty, allow)
         line.cost = sum(t.cost for t in taken)
 
-    _post_sale = _post_outgoing
+    def _post_sale(self, doc: _Doc, line: _Line, allow: bool) -> None:
+        taken = self._take(doc, line, doc.store_id, line.qty, allow)
+        line.cost = sum(t.cost for t in taken)
+        if (doc.till, doc.external_id) in self.named_receipts:
+            # A return later in the same batch names this receipt.
+            sold = self.sold.setdefault((doc.till, doc.external_id, line.product_id), [])
+            sold.extend([t.qty, t.cost, t.batch] for t in taken)
+
     _post_writeoff = _post_outgoing
     _post_supplier_return = _post_outgoing
 
@@ -541,16 +554,39 @@ class _Poster:
         line.cost = sum(t.cost for t in taken)
 
     def _post_return(self, doc: _Doc, line: _Line, allow: bool) -> None:
-        """A customer return puts goods back on the batch they most likely left from."""
-        slot = self.stock.newest_slot(doc.store_id, line.product_id)
-        if slot is not None:
-            batch = (slot.batch_id, slot.unit_cost, slot.expiry, slot.received)
-        else:
-            batch = self._fallback(line.product_id, doc)()
-        cost = line_value(line.qty, batch[1])
-        self.stock.put(doc.store_id, line.product_id, batch, line.qty, cost)
-        self._move(doc, line, doc.store_id, batch[0], line.qty, cost)
-        line.cost = cost
+        """A customer return puts goods back where they left from, at the cost they left at.
+
+        When the till names the sold receipt, the goods go back onto the batches
+        that sale took, at that sale's cost (less what earlier returns of the
+        same receipt already brought back). What is not covered so (no receipt
+        named, or more returned than sold) goes onto the newest batch at its cost.
+        """
+        remaining = line.qty
+        line.cost = 0
+        for source in self.sold.get((doc.till, doc.return_of, line.product_id), ()):
+            left_qty, left_cost, batch = source
+            if remaining == 0:
+                break
+            if left_qty <= 0:
+                continue
+            part = min(remaining, left_qty)
+            cost = left_cost if part == left_qty else round_half_up(left_cost * part, left_qty)
+            source[0] -= part
+            source[1] -= cost
+            self._put_back(doc, line, batch, part, cost)
+            remaining -= part
+        if remaining:
+            slot = self.stock.newest_slot(doc.store_id, line.product_id)
+            if slot is not None:
+                batch = (slot.batch_id, slot.unit_cost, slot.expiry, slot.received)
+            else:
+                batch = self._fallback(line.product_id, doc)()
+            self._put_back(doc, line, batch, remaining, line_value(remaining, batch[1]))
+
+    def _put_back(self, doc: _Doc, line: _Line, batch: tuple, qty: int, cost: int) -> None:
+        self.stock.put(doc.store_id, line.product_id, batch, qty, cost)
+        self._move(doc, line, doc.store_id, batch[0], qty, cost)
+        line.cost += cost
 
     def _post_inventory(self, doc: _Doc, line: _Line, allow: bool) -> None:
         book = self.stock.book(doc.store_id, line.product_id)
@@ -578,6 +614,52 @@ class _Poster:
         insert_rows(Batch, _BATCH_COLUMNS, self.stock.new_batches)
         insert_rows(StockMove, _MOVE_COLUMNS, self.out.moves, plain=True)
         self.stock.write()
+
+
+def _load_sold(returns: Sequence[_Doc]) -> dict[tuple, list[list]]:
+    """What the receipts named by `returns` took, per batch, less what was returned since.
+
+    Keyed (till, receipt id, goods); each entry is [qty, cost, batch tuple],
+    consumed as returns put goods back. One query for the sales, one for the
+    returns already posted against them.
+    """
+    sold: dict[tuple, list[list]] = {}
+    by_till: dict[str, set[str]] = defaultdict(set)
+    for doc in returns:
+        by_till[doc.till].add(doc.return_of)
+    for till, receipt_ids in by_till.items():
+        taken = select_in(
+            'SELECT d."external_id", m."product_id", m."batch_id", -m."qty", -m."cost", '
+            't."cost", t."expiry", t."received" FROM "stock_move" AS m '
+            'JOIN "document" AS d ON d."id" = m."document_id" '
+            'JOIN "batch" AS t ON t."id" = m."batch_id" '
+            'WHERE d."till" = {p} AND d."kind" = \'sale\' AND d."state" = \'posted\' '
+            'AND m."qty" < 0 AND d."external_id" IN ({marks}) ORDER BY m."id"',
+            sorted(receipt_ids),
+            before=(till,),
+        )
+        for receipt, product, batch, qty, cost, unit, expiry, received in taken:
+            entry = [qty, cost, (batch, unit, _text(expiry), _text(received))]
+            sold.setdefault((till, receipt, product), []).append(entry)
+        back = select_in(
+            'SELECT d."return_of", m."product_id", m."batch_id", SUM(m."qty"), SUM(m."cost") '
+            'FROM "stock_move" AS m JOIN "document" AS d ON d."id" = m."document_id" '
+            'WHERE d."till" = {p} AND d."kind" = \'return\' AND d."state" = \'posted\' '
+            'AND d."return_of" IN ({marks}) '
+            'GROUP BY d."return_of", m."product_id", m."batch_id"',
+            sorted(receipt_ids),
+            before=(till,),
+        )
+        for receipt, product, batch, qty, cost in back:
+            for entry in sold.get((till, receipt, product), ()):
+                if entry[2][0] == batch and qty > 0:
+                    part = min(qty, entry[0])
+                    share = cost if part == qty else round_half_up(cost * part, qty)
+                    entry[0] -= part
+                    entry[1] -= share
+                    qty -= part
+                    cost -= share
+    return sold
 
 
 def _raise_shortages(shortages: list[_Shortage]) -> None:
