@@ -28,7 +28,14 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from posting import LINES_PER_RECEIPT, RECEIPTS_PER_FILE, build_store, raw_baseline
+from posting import (
+    LINES_PER_RECEIPT,
+    RECEIPTS_PER_FILE,
+    build_store,
+    insert_priced_goods,
+    moves_since,
+    raw_baseline,
+)
 
 from exchange.folders import ExchangeFolders
 from exchange.inbox import Inbox
@@ -36,7 +43,7 @@ from exchange.outbox import Outbox
 from exchange.service import ExchangeService
 from exchange.shopv2 import file_name, write_file
 from models.bulk import insert_rows
-from models.catalog import Barcode, Price, Product
+from models.catalog import Barcode, Product
 from models.db import open_database, write_transaction
 from models.ledger import StockMove
 from models.org import Store
@@ -44,18 +51,6 @@ from models.till_records import ExchangeEvent
 from models.tills import add_till
 
 PASSWORD = "bench-password"
-PRODUCT_COLUMNS = (
-    "code",
-    "name",
-    "unit",
-    "weighed",
-    "vat",
-    "excise",
-    "age_limit",
-    "expiry_control",
-    "deleted",
-    "updated",
-)
 HOST = "127.0.0.1"
 
 
@@ -123,21 +118,7 @@ def bench_import(folder: Path, receipts: int) -> dict[str, float]:
     failed = [o for o in outcomes if o.event != "imported"]
     if failed:
         raise SystemExit(f"bench import failed: {failed[0].event}: {failed[0].detail}")
-    moves = [
-        (*m[:7], str(m[7]))
-        for m in StockMove.select(
-            StockMove.document_id,
-            StockMove.line_id,
-            StockMove.store_id,
-            StockMove.product_id,
-            StockMove.batch_id,
-            StockMove.qty,
-            StockMove.cost,
-            StockMove.time,
-        )
-        .where(StockMove.id > before)
-        .tuples()
-    ]
+    moves = moves_since(before)
     raw_s = raw_baseline(moves, folder)
     lines = receipts * LINES_PER_RECEIPT
     return {
@@ -200,23 +181,8 @@ def bench_catalog(folder: Path, goods: int) -> dict[str, float]:
     open_database(books)
     store = Store.create(code="S01", name="Bench")
     add_till("T01", store, PASSWORD)
-    stamp = "2026-01-01 00:00:00"
+    ids = insert_priced_goods(store, goods)
     with write_transaction():
-        insert_rows(
-            Product,
-            PRODUCT_COLUMNS,
-            [
-                (f"P{i:06d}", f"Goods {i}", "pcs", False, "20", False, 0, False, False, stamp)
-                for i in range(goods)
-            ],
-        )
-    ids = [p for (p,) in Product.select(Product.id).tuples()]
-    with write_transaction():
-        insert_rows(
-            Price,
-            ("store_id", "product_id", "price", "updated"),
-            [(store.id, p, 9990, stamp) for p in ids],
-        )
         insert_rows(Barcode, ("code", "product_id"), [(f"46{p:011d}", p) for p in ids])
     outbox = Outbox(ExchangeFolders(books))
     started = time.perf_counter()

@@ -34,38 +34,30 @@ LINES_PER_RECEIPT = 5
 RECEIPTS_PER_FILE = 100
 
 
-def build_store(folder: Path) -> tuple[Store, list[int]]:
-    open_database(folder)
-    store = Store.create(code="S01", name="Bench")
+PRODUCT_COLUMNS = (
+    "code",
+    "name",
+    "unit",
+    "weighed",
+    "vat",
+    "excise",
+    "age_limit",
+    "expiry_control",
+    "deleted",
+    "updated",
+)
+STAMP = "2026-01-01 00:00:00"
+
+
+def insert_priced_goods(store: Store, goods: int) -> list[int]:
+    """`goods` plain goods P000000, P000001, ... at 99.90 in `store`; returns their ids."""
     with write_transaction():
         insert_rows(
             Product,
-            (
-                "code",
-                "name",
-                "unit",
-                "weighed",
-                "vat",
-                "excise",
-                "age_limit",
-                "expiry_control",
-                "deleted",
-                "updated",
-            ),
+            PRODUCT_COLUMNS,
             [
-                (
-                    f"P{i:06d}",
-                    f"Goods {i}",
-                    "pcs",
-                    False,
-                    "20",
-                    False,
-                    0,
-                    False,
-                    False,
-                    "2026-01-01 00:00:00",
-                )
-                for i in range(GOODS)
+                (f"P{i:06d}", f"Goods {i}", "pcs", False, "20", False, 0, False, False, STAMP)
+                for i in range(goods)
             ],
         )
     ids = [p for (p,) in Product.select(Product.id).tuples()]
@@ -73,31 +65,48 @@ def build_store(folder: Path) -> tuple[Store, list[int]]:
         insert_rows(
             Price,
             ("store_id", "product_id", "price", "updated"),
-            [(store.id, p, 9990, "2026-01-01 00:00:00") for p in ids],
+            [(store.id, p, 9990, STAMP) for p in ids],
         )
+    return ids
+
+
+def moves_since(before: int) -> list[tuple]:
+    """The stock-move rows written after move id `before`, as `raw_baseline` inserts them."""
+    return [
+        (*m[:7], str(m[7]))
+        for m in StockMove.select(
+            StockMove.document_id,
+            StockMove.line_id,
+            StockMove.store_id,
+            StockMove.product_id,
+            StockMove.batch_id,
+            StockMove.qty,
+            StockMove.cost,
+            StockMove.time,
+        )
+        .where(StockMove.id > before)
+        .tuples()
+    ]
+
+
+def build_store(folder: Path) -> tuple[Store, list[int]]:
+    open_database(folder)
+    store = Store.create(code="S01", name="Bench")
+    ids = insert_priced_goods(store, GOODS)
     # Stock every goods with two batches, so sales split across batches now and then.
     for start in range(0, GOODS, 1000):
         chunk = ids[start : start + 1000]
-        create_documents(
-            [
-                DocumentInput(
-                    kind="incoming",
-                    store_id=store.id,
-                    lines=[LineInput(product_id=p, qty=50_000, price=5000) for p in chunk],
-                )
-            ],
-            post_by="bench",
-        )
-        create_documents(
-            [
-                DocumentInput(
-                    kind="incoming",
-                    store_id=store.id,
-                    lines=[LineInput(product_id=p, qty=50_000, price=5100) for p in chunk],
-                )
-            ],
-            post_by="bench",
-        )
+        for price in (5000, 5100):
+            create_documents(
+                [
+                    DocumentInput(
+                        kind="incoming",
+                        store_id=store.id,
+                        lines=[LineInput(product_id=p, qty=50_000, price=price) for p in chunk],
+                    )
+                ],
+                post_by="bench",
+            )
     return store, ids
 
 
@@ -168,21 +177,7 @@ def main() -> int:
         for start in range(0, len(work), RECEIPTS_PER_FILE):
             create_documents(work[start : start + RECEIPTS_PER_FILE], post_by="T01")
         posting_s = time.perf_counter() - started
-        moves = list(
-            StockMove.select(
-                StockMove.document_id,
-                StockMove.line_id,
-                StockMove.store_id,
-                StockMove.product_id,
-                StockMove.batch_id,
-                StockMove.qty,
-                StockMove.cost,
-                StockMove.time,
-            )
-            .where(StockMove.id > before)
-            .tuples()
-        )
-        moves = [(*m[:7], str(m[7])) for m in moves]
+        moves = moves_since(before)
         raw_s = raw_baseline(moves, folder)
     lines = args.receipts * LINES_PER_RECEIPT
     figures = {

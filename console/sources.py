@@ -37,6 +37,7 @@ __all__ = [
     "BatchesSource",
     "DocumentsSource",
     "LinesSource",
+    "ListSource",
     "MovesSource",
     "StockSource",
     "batch_columns",
@@ -289,7 +290,7 @@ class DocumentsSource:
         return Row(item["id"], cells, style)
 
 
-class _ListSource:
+class ListSource:
     """A short list read whole on `count` and sliced by `fetch` (the table calls them in turn).
 
     The batches of one goods, its latest moves or a document's lines are a
@@ -314,7 +315,7 @@ class _ListSource:
         return self._rows[offset : offset + limit]
 
 
-class BatchesSource(_ListSource):
+class BatchesSource(ListSource):
     """The batches of one goods in a store, earliest expiry first, with expiry marked."""
 
     def __init__(
@@ -351,7 +352,7 @@ class BatchesSource(_ListSource):
         return rows
 
 
-class MovesSource(_ListSource):
+class MovesSource(ListSource):
     """The latest moves of one goods in a store; a row's key starts with its document's id."""
 
     def __init__(self, store: Store, product_id: int, limit: int = 200) -> None:
@@ -377,7 +378,7 @@ class MovesSource(_ListSource):
         return rows
 
 
-class LinesSource(_ListSource):
+class LinesSource(ListSource):
     """A document's lines in their order; lines not matched to goods are marked."""
 
     def __init__(self, document_id: int) -> None:

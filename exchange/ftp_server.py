@@ -71,6 +71,7 @@ _IDLE = " idle"
 _GONE = " gone"
 _MAX_COMMAND_LINE = 4096
 _BROKEN_TRANSFER = (TimeoutError, ConnectionError, ssl.SSLError)
+_DataStream = aioftp.DataConnectionThrottleStreamIO
 
 
 @runtime_checkable
@@ -703,15 +704,19 @@ class TillFtpServer(aioftp.Server):
             await handler_callback(reader, writer)
 
         context = self._tls_context if self._session(connection).protect_data else None
-        ports = self.available_data_ports
-        if ports is None:
-            return await asyncio.start_server(
+
+        def listen(port: int) -> Awaitable[asyncio.Server]:
+            return asyncio.start_server(
                 guarded,
                 connection.server_host,
-                connection.passive_server_port,
+                port,
                 ssl=context,
                 **self._start_server_extra_arguments,
             )
+
+        ports = self.available_data_ports
+        if ports is None:
+            return await listen(connection.passive_server_port)
         tried: set[int] = set()
         while True:
             try:
@@ -723,13 +728,7 @@ class TillFtpServer(aioftp.Server):
                 raise aioftp.NoAvailablePort
             tried.add(port)
             try:
-                server = await asyncio.start_server(
-                    guarded,
-                    connection.server_host,
-                    port,
-                    ssl=context,
-                    **self._start_server_extra_arguments,
-                )
+                server = await listen(port)
             except OSError as err:
                 ports.put_nowait((priority + 1, port))
                 if err.errno != errno.EADDRINUSE:
@@ -797,6 +796,38 @@ class TillFtpServer(aioftp.Server):
         connection.response("213", stamp)
         return True
 
+    # -- data transfers ------------------------------------------------------------------
+
+    def _start_transfer(
+        self,
+        connection: Connection,
+        rest: str | PurePosixPath,
+        transfer: Callable[[_DataStream], Awaitable[None]],
+        started: str = "data transfer started",
+    ) -> None:
+        """Answer 150 and run `transfer` on the data connection once the client opens it.
+
+        As in aioftp's own commands, the transfer runs as one of the session's workers,
+        and a data connection that never comes is answered 425.
+        """
+
+        @ConnectionConditions(
+            ConnectionConditions.data_connection_made,
+            wait=True,
+            fail_code="425",
+            fail_info="Can't open data connection",
+        )
+        @worker
+        async def transfer_worker(server: TillFtpServer, connection: Connection, rest: str) -> bool:
+            stream = connection.data_connection
+            del connection.data_connection
+            await transfer(stream)
+            return True
+
+        task = asyncio.create_task(transfer_worker(self, connection, str(rest)))  # type: ignore[arg-type]
+        connection.extra_workers.add(task)
+        connection.response("150", started)
+
     # -- listings ------------------------------------------------------------------------
 
     async def list(self, connection: Connection, rest: str | PurePosixPath) -> bool:
@@ -821,25 +852,13 @@ class TillFtpServer(aioftp.Server):
         else:
             names = [real_path.name]
 
-        @ConnectionConditions(
-            ConnectionConditions.data_connection_made,
-            wait=True,
-            fail_code="425",
-            fail_info="Can't open data connection",
-        )
-        @worker
-        async def nlst_worker(server: TillFtpServer, connection: Connection, rest: str) -> bool:
-            stream = connection.data_connection
-            del connection.data_connection
+        async def send_names(stream: _DataStream) -> None:
             async with stream:
                 for name in names:
-                    await stream.write((name + END_OF_LINE).encode(encoding=server.encoding))
+                    await stream.write((name + END_OF_LINE).encode(encoding=self.encoding))
             connection.response("226", "name list transfer done")
-            return True
 
-        task = asyncio.create_task(nlst_worker(self, connection, str(rest)))  # type: ignore[arg-type]
-        connection.extra_workers.add(task)
-        connection.response("150", "name list transfer started")
+        self._start_transfer(connection, rest, send_names, "name list transfer started")
         return True
 
     # -- changes that the inbox and outbox hear about ------------------------------------
@@ -855,16 +874,7 @@ class TillFtpServer(aioftp.Server):
         """STOR (and APPE): as aioftp's, then a "stored" event once the file is closed."""
         real_path, _virtual = self.get_paths(connection, rest)
 
-        @ConnectionConditions(
-            ConnectionConditions.data_connection_made,
-            wait=True,
-            fail_code="425",
-            fail_info="Can't open data connection",
-        )
-        @worker
-        async def stor_worker(server: TillFtpServer, connection: Connection, rest: str) -> bool:
-            stream = connection.data_connection
-            del connection.data_connection
+        async def receive(stream: _DataStream) -> None:
             offset = connection.restart_offset
             file_mode = "r+b" if offset else mode
             file_out = connection.path_io.open(real_path, mode=file_mode)
@@ -875,16 +885,13 @@ class TillFtpServer(aioftp.Server):
                     async for data in stream.iter_by_block(connection.block_size):
                         await file_out.write(data)
             except _BROKEN_TRANSFER as exc:
-                server._transfer_broke(connection, "upload", real_path, exc)
-                return True
+                self._transfer_broke(connection, "upload", real_path, exc)
+                return
             connection.response("226", "data transfer done")
-            server._emit(connection, real_path, "stored")
-            return True
+            self._emit(connection, real_path, "stored")
 
         if await connection.path_io.is_dir(real_path.parent):
-            task = asyncio.create_task(stor_worker(self, connection, str(rest)))  # type: ignore[arg-type]
-            connection.extra_workers.add(task)
-            connection.response("150", "data transfer started")
+            self._start_transfer(connection, rest, receive)
         else:
             connection.response("550", "path unreachable")
         return True
@@ -938,16 +945,7 @@ class TillFtpServer(aioftp.Server):
         """RETR, as aioftp's, but a till that drops the data connection keeps its session."""
         real_path, _virtual = self.get_paths(connection, rest)
 
-        @ConnectionConditions(
-            ConnectionConditions.data_connection_made,
-            wait=True,
-            fail_code="425",
-            fail_info="Can't open data connection",
-        )
-        @worker
-        async def retr_worker(server: TillFtpServer, connection: Connection, rest: str) -> bool:
-            stream = connection.data_connection
-            del connection.data_connection
+        async def send(stream: _DataStream) -> None:
             offset = connection.restart_offset
             file_in = connection.path_io.open(real_path, mode="rb")
             try:
@@ -957,14 +955,11 @@ class TillFtpServer(aioftp.Server):
                     async for data in file_in.iter_by_block(connection.block_size):
                         await stream.write(data)
             except _BROKEN_TRANSFER as exc:
-                server._transfer_broke(connection, "download", real_path, exc)
-                return True
+                self._transfer_broke(connection, "download", real_path, exc)
+                return
             connection.response("226", "data transfer done")
-            return True
 
-        task = asyncio.create_task(retr_worker(self, connection, str(rest)))  # type: ignore[arg-type]
-        connection.extra_workers.add(task)
-        connection.response("150", "data transfer started")
+        self._start_transfer(connection, rest, send)
         return True
 
     @ConnectionConditions(

@@ -24,7 +24,7 @@ from models.catalog import Barcode, Price, Product
 from models.check import check_books
 from models.db import database, is_postgres, write_transaction
 from models.documents import CANCELLED, DRAFT, POSTED, Document, DocumentLine
-from models.errors import BooksError, DocumentStateError, NegativeStockError, NotFoundError
+from models.errors import DocumentStateError, NegativeStockError, NotFoundError
 from models.imports import import_catalog
 from models.journal import (
     JournalFilter,
@@ -34,7 +34,6 @@ from models.journal import (
     find_document,
 )
 from models.ledger import Balance, Batch, StockMove
-from models.org import Store
 from models.posting import (
     DocumentInput,
     LineInput,
@@ -45,6 +44,7 @@ from models.posting import (
 )
 from models.stock import StockFilter, batch_rows, count_stock, product_moves, stock_page
 from tests import factories as f
+from tests.helpers import play_posts_and_cancels, stock
 
 pytestmark = pytest.mark.usefixtures("postgres_books")
 
@@ -68,11 +68,6 @@ STAMP = dt.datetime(2026, 1, 2, 3, 4, 5, 678000)
 def product_row(row_id: int, code: str, weighed=False, excise=False, stamp=STAMP) -> tuple:
     """A full product row for the raw bulk helpers (they apply no Python defaults)."""
     return (row_id, code, f"Goods {code}", "pcs", weighed, "20", excise, 0, False, False, stamp)
-
-
-def stock(store: Store, product: Product) -> tuple[int, int]:
-    rows = Balance.select().where((Balance.store == store) & (Balance.product == product))
-    return sum(r.qty for r in rows), sum(r.cost for r in rows)
 
 
 @pytest.fixture
@@ -439,21 +434,4 @@ def test_random_posts_and_cancels_keep_the_books_sound(
     empty_postgres: Callable[[], Database], steps, allow_negative
 ):
     empty_postgres()
-    s1 = f.store("S01", allow_negative=allow_negative)
-    s2 = f.store("S02")
-    goods = [f.product(f"P{i}", weighed=i == 2, at=s1) for i in range(3)]
-    posted: list[int] = []
-    for action, what, lines in steps:
-        try:
-            if action == "post":
-                rows = []
-                for index, qty, price in lines:
-                    qty = qty if goods[index].weighed else max(1, qty // 1000) * 1000
-                    rows.append((goods[index], str(qty / 1000), f"{price / 100:.2f}"))
-                extra = {"to_store_id": s2.id} if what == "transfer" else {}
-                posted.append(f.doc(what, s1, rows, post=True, reason="x", **extra).id)
-            elif posted:
-                cancel_document(posted[what % len(posted)], "M01", "property test")
-        except BooksError:
-            pass
-        assert check_books() == []
+    play_posts_and_cancels(steps, allow_negative, reason="x")

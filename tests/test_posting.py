@@ -7,11 +7,14 @@ import datetime as dt
 import pytest
 
 from models.check import check_books
-from models.documents import CANCELLED, DRAFT, POSTED, REJECTED, DocumentLine
+from models.documents import CANCELLED, DRAFT, POSTED, REJECTED, Document, DocumentLine
 from models.errors import DocumentStateError, NegativeStockError
 from models.ledger import Balance, Batch, StockMove
 from models.posting import (
+    DocumentInput,
+    LineInput,
     cancel_document,
+    create_documents,
     map_line,
     post_document,
     reject_draft,
@@ -19,11 +22,7 @@ from models.posting import (
     update_draft_line,
 )
 from tests import factories as f
-
-
-def stock(store, product) -> tuple[int, int]:
-    rows = Balance.select().where((Balance.store == store) & (Balance.product == product))
-    return sum(r.qty for r in rows), sum(r.cost for r in rows)
+from tests.helpers import stock
 
 
 @pytest.fixture
@@ -283,3 +282,46 @@ def test_editing_a_draft_stamps_the_editor(shop):
     update_draft_line(line.id, qty=3000, by="M01")
     d = type(d).get_by_id(d.id)
     assert d.edited_by == "M01" and d.edited_at is not None and d.total == 3000
+
+
+def _receipt(kind, store, lines, receipt_id, return_of=""):
+    """A till's receipt of (goods, thousandths) lines, as the importer hands it over."""
+    return DocumentInput(
+        kind=kind,
+        store_id=store.id,
+        till="T01",
+        external_id=receipt_id,
+        return_of=return_of,
+        lines=[LineInput(product_id=p.id, qty=q, price=4990) for p, q in lines],
+    )
+
+
+def test_return_goes_back_to_the_sold_batches_at_their_cost(shop):
+    s1, _s2, milk, _ = shop
+    f.doc("incoming", s1, [(milk, "2", "30.00", dt.date(2027, 1, 1))], post=True)
+    f.doc("incoming", s1, [(milk, "5", "40.00", dt.date(2027, 6, 1))], post=True)
+    before = stock(s1, milk)
+    create_documents([_receipt("sale", s1, [(milk, 3000)], "T01-1-1")], post_by="T01")
+    ret = _receipt("return", s1, [(milk, 3000)], "T01-1-2", return_of="T01-1-1")
+    create_documents([ret], post_by="T01")  # the sale took 2 at 30.00 and 1 at 40.00
+    assert stock(s1, milk) == before
+    by_batch = {b.batch.cost: b.qty for b in Balance.select().where(Balance.product == milk)}
+    assert by_batch == {3000: 2000, 4000: 5000}
+    assert check_books() == []
+
+
+def test_partial_returns_of_one_receipt_never_return_more_than_it_took(shop):
+    s1, _s2, milk, _ = shop
+    f.doc("incoming", s1, [(milk, "1", "30.00", dt.date(2027, 1, 1))], post=True)
+    f.doc("incoming", s1, [(milk, "5", "40.00", dt.date(2027, 6, 1))], post=True)
+    sale = _receipt("sale", s1, [(milk, 2000)], "T01-1-1")
+    first = _receipt("return", s1, [(milk, 1000)], "T01-1-2", return_of="T01-1-1")
+    create_documents([sale, first], post_by="T01")  # the sale and a return in one file
+    second = _receipt("return", s1, [(milk, 1000)], "T01-1-3", return_of="T01-1-1")
+    create_documents([second], post_by="T01")
+    assert stock(s1, milk) == (6000, 3000 + 5 * 4000)
+    lines = (
+        DocumentLine.select().join(Document).where(Document.external_id.in_(["T01-1-2", "T01-1-3"]))
+    )
+    assert sorted(line.cost for line in lines) == [3000, 4000]
+    assert check_books() == []

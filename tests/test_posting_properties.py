@@ -9,13 +9,10 @@ from pathlib import Path
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from models.check import check_books
 from models.db import open_database
 from models.documents import POSTED, Document
-from models.errors import BooksError
 from models.ledger import Balance, StockMove
-from models.posting import cancel_document
-from tests import factories as f
+from tests.helpers import play_posts_and_cancels
 
 KINDS = [
     "incoming",
@@ -48,25 +45,7 @@ def test_random_posts_and_cancels_keep_the_books_sound(steps, allow_negative):
     folder = Path(tempfile.mkdtemp())
     db = open_database(folder)
     try:
-        s1 = f.store("S01", allow_negative=allow_negative)
-        s2 = f.store("S02")
-        goods = [f.product(f"P{i}", weighed=i == 2, at=s1) for i in range(3)]
-        posted: list[int] = []
-        for action, what, lines in steps:
-            try:
-                if action == "post":
-                    rows = []
-                    for index, qty, price in lines:
-                        qty = qty if goods[index].weighed else max(1, qty // 1000) * 1000
-                        rows.append((goods[index], str(qty / 1000), f"{price / 100:.2f}"))
-                    extra = {"to_store_id": s2.id} if what == "transfer" else {}
-                    d = f.doc(what, s1, rows, post=True, reason="damaged", **extra)
-                    posted.append(d.id)
-                elif posted:
-                    cancel_document(posted[what % len(posted)], "M01", "property test")
-            except BooksError:
-                pass  # a refusal (negative stock, already cancelled) changes nothing
-            assert check_books() == []
+        play_posts_and_cancels(steps, allow_negative, reason="damaged")
         moved = {
             (m.store_id, m.batch_id): 0 for m in StockMove.select(StockMove.store, StockMove.batch)
         }

@@ -11,7 +11,7 @@ from models.documents import KINDS, STATES, Document, DocumentLine
 from models.i18n import _
 from models.journal import JournalFilter, document_lines, document_rows, find_document
 from models.operators import require_approver, resolve_operator
-from models.org import find_store
+from models.org import Employee, find_store
 from models.parties import Supplier
 from models.posting import cancel_document, map_line, post_document, reject_draft, set_supplier
 
@@ -148,37 +148,36 @@ def _header(doc: Document) -> dict:
     }
 
 
-def cmd_post(args: argparse.Namespace) -> int:
+def _approved(args: argparse.Namespace, action: str) -> tuple[Employee, Document]:
+    """The acting operator, allowed to do `action`, and the document `args.id` names."""
     operator = resolve_operator(args.operator)
-    require_approver(operator, "approve documents")
-    doc = find_document(args.id)
+    require_approver(operator, action)
+    return operator, find_document(args.id)
+
+
+def cmd_post(args: argparse.Namespace) -> int:
+    operator, doc = _approved(args, "approve documents")
     post_document(doc.id, operator.code)
     print(_("posted {number}").format(number=doc.display_number))
     return 0
 
 
 def cmd_cancel(args: argparse.Namespace) -> int:
-    operator = resolve_operator(args.operator)
-    require_approver(operator, "cancel documents")
-    doc = find_document(args.id)
+    operator, doc = _approved(args, "cancel documents")
     cancel_document(doc.id, operator.code, args.reason)
     print(_("cancelled {number}").format(number=doc.display_number))
     return 0
 
 
 def cmd_reject(args: argparse.Namespace) -> int:
-    operator = resolve_operator(args.operator)
-    require_approver(operator, "reject drafts")
-    doc = find_document(args.id)
+    operator, doc = _approved(args, "reject drafts")
     reject_draft(doc.id, operator.code, args.reason)
     print(_("rejected {number}").format(number=doc.display_number))
     return 0
 
 
 def cmd_map(args: argparse.Namespace) -> int:
-    operator = resolve_operator(args.operator)
-    require_approver(operator, "map goods")
-    doc = find_document(args.id)
+    operator, doc = _approved(args, "map goods")
     line = DocumentLine.get_or_none((DocumentLine.document == doc) & (DocumentLine.n == args.line))
     if line is None:
         raise CommandError(
@@ -197,9 +196,7 @@ def cmd_map(args: argparse.Namespace) -> int:
 
 
 def cmd_supplier(args: argparse.Namespace) -> int:
-    operator = resolve_operator(args.operator)
-    require_approver(operator, "edit drafts")
-    doc = find_document(args.id)
+    _operator, doc = _approved(args, "edit drafts")
     supplier = Supplier.get_or_none(Supplier.code == args.supplier)
     if supplier is None:
         raise CommandError(_("no supplier with code {code}").format(code=args.supplier))

@@ -188,6 +188,14 @@ def _password_from(path: str | None) -> str | None:
     return text.strip("\r\n")
 
 
+def _show_new_password(given: str | None, password: str) -> None:
+    """Print a password the command made up; one taken from a file stays unprinted."""
+    if given is None:
+        print(
+            _("password (shown once, keep it for the till): {password}").format(password=password)
+        )
+
+
 def cmd_till_add(args: argparse.Namespace) -> int:
     from exchange.folders import ExchangeFolders
     from models.tills import add_till
@@ -196,10 +204,7 @@ def cmd_till_add(args: argparse.Namespace) -> int:
     password = add_till(args.code, args.store, given)
     ExchangeFolders(args.data_dir).ensure(args.code)
     print(_("till {code} added").format(code=args.code))
-    if given is None:
-        print(
-            _("password (shown once, keep it for the till): {password}").format(password=password)
-        )
+    _show_new_password(given, password)
     return 0
 
 
@@ -216,10 +221,7 @@ def cmd_till_passwd(args: argparse.Namespace) -> int:
     given = _password_from(args.password_file)
     password = set_password(args.code, given)
     print(_("till {code}: password changed").format(code=args.code))
-    if given is None:
-        print(
-            _("password (shown once, keep it for the till): {password}").format(password=password)
-        )
+    _show_new_password(given, password)
     return 0
 
 

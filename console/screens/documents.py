@@ -22,7 +22,7 @@ from textual.widgets import Footer, Header, Input, Select, Static
 
 from console.i18n import current_language
 from console.screens.document import DocumentActions, DocumentScreen
-from console.screens.stock import SearchInput
+from console.screens.stock import SearchInput, SearchScreen
 from console.sources import DocumentsSource, document_columns, kind_label, state_label
 from console.widgets.lazy_table import LazyTable
 from models.documents import KINDS, STATES
@@ -31,8 +31,6 @@ from models.journal import JournalFilter
 from models.org import Store
 
 __all__ = ["DocumentsScreen", "DocumentsTable"]
-
-SEARCH_DELAY = 0.25
 
 
 class DocumentsTable(LazyTable):
@@ -43,11 +41,12 @@ class DocumentsTable(LazyTable):
     ]
 
 
-class DocumentsScreen(DocumentActions):
+class DocumentsScreen(SearchScreen, DocumentActions):
     """The journal of documents with kind/state filters, a number search, open and cancel."""
 
     CSS_PATH = Path(__file__).parent.parent / "documents.tcss"
     TITLE = _("Documents")
+    SEARCH_BOX = "#documents-search"
 
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("slash", "focus_search", _("Search")),
@@ -223,30 +222,11 @@ class DocumentsScreen(DocumentActions):
 
     @on(Input.Changed, "#documents-search")
     def _search_changed(self, event: Input.Changed) -> None:
-        if self._search_timer is not None:
-            self._search_timer.stop()
-        self._search_timer = self.set_timer(SEARCH_DELAY, self._run_search)
+        self._search_soon()
 
     @on(Input.Submitted, "#documents-search")
     def _search_submitted(self, event: Input.Submitted) -> None:
-        self._run_search()
-        self.table.focus()
-
-    @on(SearchInput.Leave)
-    def _search_left(self) -> None:
-        self.table.focus()
-
-    def _run_search(self) -> None:
-        if self._search_timer is not None:
-            self._search_timer.stop()
-            self._search_timer = None
-        text = self.query_one("#documents-search", Input).value.strip()
-        if text != self._search:
-            self._search = text
-            self._reload_source()
-
-    def action_focus_search(self) -> None:
-        self.query_one("#documents-search", Input).focus()
+        self._search_now()
 
 
 def _next(current: str | None, values: tuple[str, ...]) -> str | None:

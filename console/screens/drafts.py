@@ -36,6 +36,7 @@ from console.i18n import fmt_money, fmt_qty
 from console.messages import DocumentChanged
 from console.screens import LiveScreen
 from console.sources import (
+    ListSource,
     document_number,
     fmt_date,
     fmt_stamp,
@@ -426,13 +427,13 @@ def line_columns(kind: str) -> tuple[Column, ...]:
     )
 
 
-class DraftLinesSource:
+class DraftLinesSource(ListSource):
     """A draft's lines, matched to goods (or marked), with the columns its kind needs."""
 
     def __init__(self, document_id: int, kind: str) -> None:
+        super().__init__()
         self.document_id = document_id
         self.kind = kind
-        self._rows: list[Row] | None = None
 
     def load(self) -> list[Row]:
         doc = Document.get_by_id(self.document_id)
@@ -475,17 +476,6 @@ class DraftLinesSource:
                 )
             rows.append(Row(item["line_id"], cells, _UNMATCHED_STYLE if unmatched else ""))
         return rows
-
-    def count(self) -> int:
-        with thread_connection():
-            self._rows = self.load()
-        return len(self._rows)
-
-    def fetch(self, offset: int, limit: int) -> Sequence[Row]:
-        if self._rows is None:
-            with thread_connection():
-                self._rows = self.load()
-        return self._rows[offset : offset + limit]
 
 
 @dataclass(frozen=True)

@@ -34,7 +34,7 @@ from models.i18n import _, ngettext
 from models.org import Store, default_store
 from models.stock import StockFilter
 
-__all__ = ["GroupTree", "SearchInput", "StockScreen", "StockTable"]
+__all__ = ["GroupTree", "SearchInput", "SearchScreen", "StockScreen", "StockTable"]
 
 #: Below this width the tree starts hidden, so the balances get the whole 80 columns.
 TREE_MIN_WIDTH = 110
@@ -56,6 +56,54 @@ class SearchInput(Input):
         self.post_message(self.Leave())
 
 
+class SearchScreen(LiveScreen):
+    """A screen whose `SearchInput` searches its table once the typing pauses.
+
+    Subclasses name their search box in `SEARCH_BOX`, keep the search in effect in
+    `_search`, and say in `_reload_source` how the table shows a new one. Enter in the
+    box searches at once and hands the keyboard to the table.
+    """
+
+    #: The selector of the screen's `SearchInput`.
+    SEARCH_BOX: ClassVar[str]
+
+    _search: str
+    _search_timer: Timer | None
+
+    @property
+    def table(self) -> LazyTable:
+        raise NotImplementedError
+
+    def _reload_source(self) -> None:
+        raise NotImplementedError
+
+    def _search_soon(self) -> None:
+        """Search after `SEARCH_DELAY` of quiet, so typing "milk" is one query."""
+        if self._search_timer is not None:
+            self._search_timer.stop()
+        self._search_timer = self.set_timer(SEARCH_DELAY, self._run_search)
+
+    def _search_now(self) -> None:
+        self._run_search()
+        self.table.focus()
+
+    @on(SearchInput.Leave)
+    def _search_left(self) -> None:
+        self.table.focus()
+
+    def _run_search(self) -> None:
+        if self._search_timer is not None:
+            self._search_timer.stop()
+            self._search_timer = None
+        text = self.query_one(self.SEARCH_BOX, Input).value.strip()
+        if text != self._search:
+            self._search = text
+            self._reload_source()
+
+    def action_focus_search(self) -> None:
+        self.query_one(self.SEARCH_BOX, Input).focus()
+
+
 class StockTable(LazyTable):
     """The balances; enter opens the goods under the cursor."""
 
@@ -73,11 +121,12 @@ class GroupTree(Tree[ProductGroup | None]):
     ]
 
 
-class StockScreen(LiveScreen):
+class StockScreen(SearchScreen):
     """Balances of one store by group, with search and a drill-down into each goods."""
 
     CSS_PATH = Path(__file__).parent.parent / "stock.tcss"
     TITLE = _("Stock")
+    SEARCH_BOX = "#stock-search"
 
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("slash", "focus_search", _("Search")),
@@ -256,31 +305,12 @@ class StockScreen(LiveScreen):
 
     @on(Input.Changed, "#stock-search")
     def _search_changed(self, event: Input.Changed) -> None:
-        if self._search_timer is not None:
-            self._search_timer.stop()
-        self._search_timer = self.set_timer(SEARCH_DELAY, self._run_search)
+        self._search_soon()
 
     @on(Input.Submitted, "#stock-search")
     def _search_submitted(self, event: Input.Submitted) -> None:
         """Enter (or a barcode scanner's end of code) searches at once and goes to the list."""
-        self._run_search()
-        self.table.focus()
-
-    @on(SearchInput.Leave)
-    def _search_left(self) -> None:
-        self.table.focus()
-
-    def _run_search(self) -> None:
-        if self._search_timer is not None:
-            self._search_timer.stop()
-            self._search_timer = None
-        text = self.query_one("#stock-search", Input).value.strip()
-        if text != self._search:
-            self._search = text
-            self._reload_source()
-
-    def action_focus_search(self) -> None:
-        self.query_one("#stock-search", Input).focus()
+        self._search_now()
 
     # ------------------------------------------------------------------ filters
 

@@ -118,6 +118,27 @@ class _Loaded(Message, bubble=False):
         self.error = error
 
 
+class _TableMessage(Message):
+    """A message from `table`, which `@on` selectors match as its control."""
+
+    def __init__(self, table: LazyTable) -> None:
+        super().__init__()
+        self.table = table
+
+    @property
+    def control(self) -> LazyTable:
+        return self.table
+
+
+class _RowMessage(_TableMessage):
+    """A message about row `index` of `table`, whose key is `key`."""
+
+    def __init__(self, table: LazyTable, index: int, key: Hashable) -> None:
+        super().__init__(table)
+        self.index = index
+        self.key = key
+
+
 @lru_cache(maxsize=256)
 def _parse_style(text: str) -> Style:
     """A row's or column's style string; a bad one shows plain rather than crashing a paint."""
@@ -232,65 +253,35 @@ class LazyTable(ScrollView, can_focus=True):
     #: a quick count should not flash a loading indicator.
     BUSY_DELAY: ClassVar[float] = 0.3
 
-    class RowHighlighted(Message):
+    class RowHighlighted(_RowMessage):
         """The cursor rests on row `index`, whose key is `key`.
 
         Posted once the row is loaded, so a cursor that lands on a row still
         being fetched reports when its page arrives.
         """
 
-        def __init__(self, table: LazyTable, index: int, key: Hashable) -> None:
-            super().__init__()
-            self.table = table
-            self.index = index
-            self.key = key
-
-        @property
-        def control(self) -> LazyTable:
-            return self.table
-
-    class RowSelected(Message):
+    class RowSelected(_RowMessage):
         """Enter (or a click on the cursor row) chose row `index`, whose key is `key`."""
 
-        def __init__(self, table: LazyTable, index: int, key: Hashable) -> None:
-            super().__init__()
-            self.table = table
-            self.index = index
-            self.key = key
-
-        @property
-        def control(self) -> LazyTable:
-            return self.table
-
-    class Counted(Message):
+    class Counted(_TableMessage):
         """The source was counted (after mounting, `set_source` or `reload`).
 
         Lets a screen show "N goods" or an empty search without its own query.
         """
 
         def __init__(self, table: LazyTable, count: int) -> None:
-            super().__init__()
-            self.table = table
+            super().__init__(table)
             self.count = count
 
-        @property
-        def control(self) -> LazyTable:
-            return self.table
-
-    class LoadFailed(Message):
+    class LoadFailed(_TableMessage):
         """The source raised; the table keeps what it shows and retries only on reload.
 
         The screen decides how to tell the operator (a notification, a log line).
         """
 
         def __init__(self, table: LazyTable, error: Exception) -> None:
-            super().__init__()
-            self.table = table
+            super().__init__(table)
             self.error = error
-
-        @property
-        def control(self) -> LazyTable:
-            return self.table
 
     def __init__(
         self,

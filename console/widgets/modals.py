@@ -114,7 +114,50 @@ class ConfirmModal(ModalScreen[bool]):
         self.dismiss(event.button.id == "confirm")
 
 
-class ReasonModal(ModalScreen[str | None]):
+class _InputModal(ModalScreen[T | None], Generic[T]):
+    """A dialog around one input: enter or the confirm button submits, escape backs out.
+
+    `_answer` turns the typed text into the answer or raises `ValueError` with a
+    sentence for the operator; the dialog then stays open and shows the sentence.
+    """
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("escape", "cancel", _("Back"), tooltip=_("Back out; nothing changes")),
+    ]
+
+    def _answer(self, text: str) -> T:
+        raise NotImplementedError
+
+    def on_mount(self) -> None:
+        self.query_one(Input).focus()
+
+    def action_cancel(self) -> None:
+        self.dismiss(None)
+
+    def _submit(self) -> None:
+        try:
+            value = self._answer(self.query_one(Input).value)
+        except ValueError as error:
+            self.query_one("#error", Label).update(str(error))
+            self.query_one(Input).focus()
+            return
+        self.dismiss(value)
+
+    @on(Input.Submitted)
+    def _submitted(self, event: Input.Submitted) -> None:
+        event.stop()
+        self._submit()
+
+    @on(Button.Pressed)
+    def _pressed(self, event: Button.Pressed) -> None:
+        event.stop()
+        if event.button.id == "confirm":
+            self._submit()
+        else:
+            self.dismiss(None)
+
+
+class ReasonModal(_InputModal[str]):
     """Ask for the reason of a refusal (reject a draft, cancel a document).
 
     The books keep the reason beside the operator's name, so an empty one is
@@ -123,10 +166,6 @@ class ReasonModal(ModalScreen[str | None]):
     """
 
     DEFAULT_CSS = _MODAL_CSS.format(name="ReasonModal")
-
-    BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("escape", "cancel", _("Back"), tooltip=_("Back out; nothing changes")),
-    ]
 
     def __init__(
         self,
@@ -152,35 +191,14 @@ class ReasonModal(ModalScreen[str | None]):
                 yield Button(_("Cancel"), id="cancel", compact=True)
                 yield Button(self.confirm_label, id="confirm", variant="error", compact=True)
 
-    def on_mount(self) -> None:
-        self.query_one(Input).focus()
-
-    def action_cancel(self) -> None:
-        self.dismiss(None)
-
-    def _submit(self) -> None:
-        reason = self.query_one(Input).value.strip()
+    def _answer(self, text: str) -> str:
+        reason = text.strip()
         if not reason:
-            self.query_one("#error", Label).update(_("A reason is required."))
-            self.query_one(Input).focus()
-            return
-        self.dismiss(reason)
-
-    @on(Input.Submitted)
-    def _submitted(self, event: Input.Submitted) -> None:
-        event.stop()
-        self._submit()
-
-    @on(Button.Pressed)
-    def _pressed(self, event: Button.Pressed) -> None:
-        event.stop()
-        if event.button.id == "confirm":
-            self._submit()
-        else:
-            self.dismiss(None)
+            raise ValueError(_("A reason is required."))
+        return reason
 
 
-class EditValueModal(ModalScreen[T | None], Generic[T]):
+class EditValueModal(_InputModal[T], Generic[T]):
     """Edit one value (a quantity, a price) and hand it back already parsed.
 
     `parse` turns the text into the value or raises `ValueError` with a
@@ -189,10 +207,6 @@ class EditValueModal(ModalScreen[T | None], Generic[T]):
     """
 
     DEFAULT_CSS = _MODAL_CSS.format(name="EditValueModal")
-
-    BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("escape", "cancel", _("Back"), tooltip=_("Back out; nothing changes")),
-    ]
 
     def __init__(
         self,
@@ -218,31 +232,5 @@ class EditValueModal(ModalScreen[T | None], Generic[T]):
                 yield Button(_("Cancel"), id="cancel", compact=True)
                 yield Button(_("Save"), id="confirm", variant="primary", compact=True)
 
-    def on_mount(self) -> None:
-        self.query_one(Input).focus()
-
-    def action_cancel(self) -> None:
-        self.dismiss(None)
-
-    def _submit(self) -> None:
-        text = self.query_one(Input).value
-        try:
-            value = self.parse(text)
-        except ValueError as error:
-            self.query_one("#error", Label).update(str(error))
-            self.query_one(Input).focus()
-            return
-        self.dismiss(value)
-
-    @on(Input.Submitted)
-    def _submitted(self, event: Input.Submitted) -> None:
-        event.stop()
-        self._submit()
-
-    @on(Button.Pressed)
-    def _pressed(self, event: Button.Pressed) -> None:
-        event.stop()
-        if event.button.id == "confirm":
-            self._submit()
-        else:
-            self.dismiss(None)
+    def _answer(self, text: str) -> T:
+        return self.parse(text)
