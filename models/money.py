@@ -22,11 +22,12 @@ class AmountError(ValueError):
     """A money or quantity text that is not an exact decimal of the allowed scale."""
 
 
-def to_decimal(value: object, places: int = 2, what: str = "amount") -> Decimal:
+def to_decimal(value: object, places: int = 2, what: str | None = None) -> Decimal:
     """Parse `value` (str, int or Decimal; never float) into a Decimal.
 
     More decimal places than `places` is an error, not a silent rounding: a
-    till that sends "1.2345" kg has a bug we must see.
+    till that sends "1.2345" kg has a bug we must see. `what` names the value
+    in the error (default: "amount", in the operator's language).
     """
     kind = type(value)
     if kind is str:
@@ -34,7 +35,9 @@ def to_decimal(value: object, places: int = 2, what: str = "amount") -> Decimal:
             number = Decimal(value)  # surrounding whitespace is allowed by Decimal
         except InvalidOperation:
             raise AmountError(
-                _("{what} is not a number: {value}").format(what=what, value=repr(value))
+                _("{what} is not a number: {value}").format(
+                    what=what or _("amount"), value=repr(value)
+                )
             ) from None
     elif kind is Decimal:
         number = value
@@ -43,29 +46,35 @@ def to_decimal(value: object, places: int = 2, what: str = "amount") -> Decimal:
     elif isinstance(value, float):
         raise AmountError(
             _("{what} must be a decimal string, not a float: {value}").format(
-                what=what, value=repr(value)
+                what=what or _("amount"), value=repr(value)
             )
         )
     elif isinstance(value, bool) or value is None:
         raise AmountError(
-            _("{what} is missing or not a number: {value}").format(what=what, value=repr(value))
+            _("{what} is missing or not a number: {value}").format(
+                what=what or _("amount"), value=repr(value)
+            )
         )
     else:
         try:
             number = Decimal(str(value).strip())
         except (InvalidOperation, ValueError):
             raise AmountError(
-                _("{what} is not a number: {value}").format(what=what, value=repr(value))
+                _("{what} is not a number: {value}").format(
+                    what=what or _("amount"), value=repr(value)
+                )
             ) from None
     if not number.is_finite():
         raise AmountError(
-            _("{what} is not a finite number: {value}").format(what=what, value=repr(value))
+            _("{what} is not a finite number: {value}").format(
+                what=what or _("amount"), value=repr(value)
+            )
         )
     exponent = number.as_tuple().exponent
     if exponent < -places:
         raise AmountError(
             _("{what} has more than {places} decimal places: {value}").format(
-                what=what, places=places, value=repr(value)
+                what=what or _("amount"), places=places, value=repr(value)
             )
         )
     return number
@@ -78,7 +87,7 @@ def kopecks(amount: Decimal | str | int) -> int:
 
 def milli(quantity: Decimal | str | int) -> int:
     """A quantity as integer thousandths."""
-    return int(to_decimal(quantity, 3, "quantity") * MILLI)
+    return int(to_decimal(quantity, 3, _("quantity")) * MILLI)
 
 
 def money(kop: int | None) -> Decimal | None:
