@@ -415,7 +415,17 @@ def build_demo_books(seed: int = 7, today: dt.date | None = None) -> dict[str, i
                     )
                     expiry = None
                     if line.expiry_days is not None:
-                        expiry = today + dt.timedelta(days=rng.randint(-2, line.expiry_days))
+                        # Mostly fresh; a few past date or close to it, so the
+                        # stock screen has something to flag without crying wolf.
+                        roll = rng.random()
+                        days = (
+                            rng.randint(-2, -1)
+                            if roll < 0.05
+                            else rng.randint(1, 3)
+                            if roll < 0.15
+                            else rng.randint(min(4, line.expiry_days), line.expiry_days)
+                        )
+                        expiry = today + dt.timedelta(days=days)
                     stock_lines.setdefault(_supplier_for(line), []).append(
                         LineInput(
                             product_id=product.id,
