@@ -13,7 +13,7 @@ from peewee import JOIN, fn
 
 from models.documents import CANCELLED, POSTED, STOCK_KINDS, Document, DocumentLine
 from models.i18n import _
-from models.ledger import Balance, StockMove
+from models.ledger import Balance, Batch, StockMove
 
 
 @dataclass(frozen=True)
@@ -27,7 +27,62 @@ class Problem:
 
 def check_books() -> list[Problem]:
     """Every broken invariant, each named; an empty list means the books are sound."""
-    return [*_balances_match_moves(), *_posted_have_moves(), *_cancelled_are_reversed()]
+    return [
+        *_balances_match_moves(),
+        *_posted_have_moves(),
+        *_cancelled_are_reversed(),
+        *_moves_only_from_posted_documents(),
+        *_moves_match_their_batches(),
+    ]
+
+
+def _moves_only_from_posted_documents() -> list[Problem]:
+    """A draft, rejected document or customer order never moves stock."""
+    query = (
+        StockMove.select(Document.id, Document.number, Document.state, fn.COUNT(StockMove.id))
+        .join(Document)
+        .where(Document.state.not_in([POSTED, CANCELLED]) | ~Document.kind.in_(sorted(STOCK_KINDS)))
+        .group_by(Document.id, Document.number, Document.state)
+        .tuples()
+    )
+    return [
+        Problem(
+            "stray",
+            _("document {number} (id {id}) is {state} but has {count} stock moves").format(
+                number=number, id=doc_id, state=_(state), count=count
+            ),
+        )
+        for doc_id, number, state, count in query
+    ]
+
+
+def _moves_match_their_batches() -> list[Problem]:
+    """Every move and balance row names the same goods as its batch."""
+    problems = []
+    for model, code in ((StockMove, "move"), (Balance, "balance")):
+        query = (
+            model.select(model.id, model.product_id, Batch.id, Batch.product_id)
+            .join(Batch, on=(model.batch == Batch.id))
+            .where(model.product != Batch.product)
+            .tuples()
+        )
+        problems.extend(
+            Problem(
+                code,
+                _(
+                    "{table} row {id} names goods {product} but its batch {batch} holds goods "
+                    "{batch_product}"
+                ).format(
+                    table=model._meta.table_name,
+                    id=row_id,
+                    product=product,
+                    batch=batch_id,
+                    batch_product=batch_product,
+                ),
+            )
+            for row_id, product, batch_id, batch_product in query
+        )
+    return problems
 
 
 def _balances_match_moves() -> list[Problem]:

@@ -325,3 +325,14 @@ def test_partial_returns_of_one_receipt_never_return_more_than_it_took(shop):
     )
     assert sorted(line.cost for line in lines) == [3000, 4000]
     assert check_books() == []
+
+
+def test_check_names_moves_of_a_draft_and_goods_that_differ_from_the_batch(shop):
+    s1, _s2, milk, cheese = shop
+    f.doc("incoming", s1, [(milk, "5", "30.00")], post=True)
+    draft = f.doc("writeoff", s1, [(milk, "1")], reason="lost")
+    batch = Batch.get(Batch.product == milk)
+    StockMove.create(document=draft, store=s1, product=milk, batch=batch, qty=0, cost=0)
+    StockMove.create(document=draft, store=s1, product=cheese, batch=batch, qty=0, cost=0)
+    codes = sorted(p.code for p in check_books())
+    assert codes == ["move", "stray"]
