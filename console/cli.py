@@ -9,9 +9,11 @@ an operator never sees a traceback.
 from __future__ import annotations
 
 import argparse
+import difflib
 import importlib
 import logging
 import os
+import re
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -50,8 +52,23 @@ def resolve_data_dir(option: str | None) -> Path:
     return Path(platformdirs.user_data_dir("iis", appauthor=False))
 
 
+class _Parser(argparse.ArgumentParser):
+    """argparse, plus a "did you mean" when a verb is mistyped."""
+
+    def error(self, message: str):  # type: ignore[override]
+        match = re.search(r"invalid choice: '([^']*)' \(choose from (.*)\)", message)
+        if match:
+            choices = re.findall(r"'([^']*)'", match.group(2))
+            close = difflib.get_close_matches(match.group(1), choices, n=1)
+            if close:
+                message = _("{message}; did you mean {suggestion}?").format(
+                    message=message, suggestion=close[0]
+                )
+        super().error(message)
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog="iis",
         description=_("IIS: the back office beside PrimePOS-ShopV2 tills."),
     )
@@ -61,7 +78,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--lang", help=_("interface language: en or ru"))
     parser.add_argument("-v", "--verbose", action="store_true", help=_("log more detail"))
-    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
     sub.required = True
     for name in COMMAND_MODULES:
         module = importlib.import_module(f"console.commands.{name}")

@@ -143,3 +143,10 @@ def test_backup_is_a_working_copy_of_the_books(shop, tmp_path, capsys):
     rows = json.loads(capsys.readouterr().out)
     assert rows[0]["product"] == "A1001" and rows[0]["quantity"] == "2"
     assert iis(shop, "backup", str(copy)) == 2  # never overwrites
+
+
+def test_a_mistyped_verb_gets_a_suggestion(shop, capsys):
+    assert iis(shop, "stok") == 2
+    assert "did you mean stock?" in capsys.readouterr().err
+    assert iis(shop, "draft", "aprove", "1") == 2
+    assert "did you mean approve?" in capsys.readouterr().err
