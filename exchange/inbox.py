@@ -243,11 +243,12 @@ class Inbox:
 
     # -- the operator's decisions ---------------------------------------------------------
 
-    def retry(self, ref: str | int) -> Outcome:
+    def retry(self, ref: str | int, by: str = "") -> Outcome:
         """Import a quarantined or conflicting file again (after a fix in the file or books).
 
         A conflict retried is imported although its sequence was imported before: the
-        operator has decided. Receipts the books already hold are still skipped.
+        operator has decided. Receipts the books already hold are still skipped. `by`,
+        the operator's code, goes into the log beside the time.
         """
         row = self.find_held(ref)
         source = self.folders.absolute(row.path)
@@ -268,10 +269,10 @@ class Inbox:
                 row.state = "received"
                 row.path = self.folders.relative(target)
                 row.save()
-                log_event("retried", row.till, row.kind, row.seq, row.name, previous)
+                log_event("retried", row.till, row.kind, row.seq, row.name, _by(by, previous))
             return self._process(target, row.till, row.name, row=row, force=force)
 
-    def discard(self, ref: str | int, reason: str) -> Outcome:
+    def discard(self, ref: str | int, reason: str, by: str = "") -> Outcome:
         """Set a quarantined or conflicting file aside: archived and marked, never deleted."""
         if not reason.strip():
             raise BooksError(_("discarding a file needs a reason"))
@@ -298,7 +299,8 @@ class Inbox:
                 row.path = self.folders.relative(target)
                 row.processed_at = now()
                 row.save()
-                log_event("discarded", row.till, row.kind, row.seq, row.name, reason.strip())
+                detail = _by(by, reason.strip())
+                log_event("discarded", row.till, row.kind, row.seq, row.name, detail)
         return Outcome(row.name, row.till, row.kind, row.seq, "discarded", {}, text, target)
 
     def find_held(self, ref: str | int) -> ExchangeFile:
@@ -694,3 +696,10 @@ class Inbox:
         row.path = self.folders.relative(target)
         row.save()
         return Outcome(row.name, row.till, row.kind, row.seq, event, {}, detail, target, line)
+
+
+def _by(operator: str, detail: str) -> str:
+    """A log detail with the operator who acted, when one is known."""
+    if not operator:
+        return detail
+    return _("by {operator}: {detail}").format(operator=operator, detail=detail)

@@ -14,7 +14,7 @@ from exchange.folders import ExchangeFolders
 from models.db import open_database
 from models.documents import Document
 from models.exchange_log import LOG_KEYS, STATUS_KEYS
-from models.org import Till
+from models.org import Employee, Till
 from models.tills import verify_till_password
 from tests.test_inbox import SAMPLES, setup_shop
 
@@ -119,16 +119,22 @@ def test_retry_and_discard_from_the_command_line(data: Path, tmp_path: Path, cap
     run(data, "import", str(broken), str(SAMPLES / "status_T01_00000001.jsonl"))
     capsys.readouterr()
 
-    assert run(data, "exchange", "retry", "sales_T01_00000002.jsonl") == 1
+    Employee.create(code="M01", name="Anna", role="manager")
+    Employee.create(code="C01", name="Ivan", role="cashier")
+    assert run(data, "exchange", "retry", "sales_T01_00000002.jsonl", "--operator", "C01") == 1
     assert "quarantined" in capsys.readouterr().out
 
-    assert run(data, "exchange", "discard", "sales_T01_00000002.jsonl", "--reason", "cut") == 0
+    held = "sales_T01_00000002.jsonl"
+    assert run(data, "exchange", "discard", held, "--reason", "cut", "--operator", "C01") == 2
+    assert "may not discard files" in capsys.readouterr().err
+    assert run(data, "exchange", "discard", held, "--reason", "cut", "--operator", "M01") == 0
     assert "discarded" in capsys.readouterr().out
     assert run(data, "exchange", "quarantine", "--format", "json") == 0
     assert out_json(capsys) == []
     assert run(data, "exchange", "log", "--format", "json") == 0
-    events = [r["event"] for r in out_json(capsys)]
-    assert events[:3] == ["discarded", "quarantined", "retried"]
+    log = out_json(capsys)
+    assert [r["event"] for r in log[:3]] == ["discarded", "quarantined", "retried"]
+    assert log[0]["detail"] == "by M01: cut" and log[2]["detail"].startswith("by C01: ")
 
     assert run(data, "exchange", "retry", "nothing.jsonl") == 2
     assert "no quarantined" in capsys.readouterr().err

@@ -13,7 +13,9 @@ from pathlib import Path
 
 from console.cli import CommandError, add_format_option
 from console.output import render
+from models.errors import BooksError
 from models.i18n import _
+from models.operators import require_approver, resolve_operator
 
 HELD_KEYS = ("id", "till", "kind", "seq", "file", "state", "line", "received", "path", "reason")
 OUTCOME_KEYS = ("file", "till", "kind", "seq", "event", "detail")
@@ -45,10 +47,12 @@ def register(sub: argparse._SubParsersAction) -> None:
     q.set_defaults(handler=cmd_quarantine)
     q = s.add_parser("retry", help=_("import a quarantined or conflicting file again"))
     q.add_argument("file", help=_("its name, path or id (see `iis exchange quarantine`)"))
+    q.add_argument("--operator", help=_("employee code acting (default: the login user)"))
     q.set_defaults(handler=cmd_retry)
     q = s.add_parser("discard", help=_("set a held file aside: archived and marked, kept"))
     q.add_argument("file", help=_("its name, path or id (see `iis exchange quarantine`)"))
     q.add_argument("--reason", required=True)
+    q.add_argument("--operator", help=_("employee code acting (default: the login user)"))
     q.set_defaults(handler=cmd_discard)
 
     p = sub.add_parser("till", help=_("till accounts: one FTP login per till"))
@@ -163,15 +167,25 @@ def cmd_quarantine(args: argparse.Namespace) -> int:
 
 
 def cmd_retry(args: argparse.Namespace) -> int:
-    outcome = _inbox(args).retry(args.file)
+    outcome = _inbox(args).retry(args.file, by=_operator_code(args))
     _print_outcomes([outcome], "table")
     return 0 if outcome.event in ("imported", "duplicate") else 1
 
 
 def cmd_discard(args: argparse.Namespace) -> int:
-    outcome = _inbox(args).discard(args.file, args.reason)
+    operator = resolve_operator(args.operator)
+    require_approver(operator, "discard files")
+    outcome = _inbox(args).discard(args.file, args.reason, by=operator.code)
     print(_("{file}: discarded, kept in {path}").format(file=outcome.file, path=outcome.path))
     return 0
+
+
+def _operator_code(args: argparse.Namespace) -> str:
+    """The acting employee's code for the log: `--operator`, else the login user's, if any."""
+    try:
+        return resolve_operator(args.operator).code
+    except BooksError:
+        return ""
 
 
 def _password_from(path: str | None) -> str | None:

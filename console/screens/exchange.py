@@ -594,7 +594,7 @@ def read_quarantined(data_dir: Path, file_id: int) -> QuarantinedFile:
     )
 
 
-def retry_quarantined(data_dir: Path, file_id: int) -> str:
+def retry_quarantined(data_dir: Path, file_id: int, by: str = "") -> str:
     """Hand a held file back to the inbox; return what became of it ("imported", ...).
 
     The inbox locks the file, so a daemon running beside the console never takes
@@ -603,15 +603,15 @@ def retry_quarantined(data_dir: Path, file_id: int) -> str:
     from exchange.inbox import Inbox
 
     with thread_connection():
-        return Inbox(ExchangeFolders(data_dir)).retry(file_id).event
+        return Inbox(ExchangeFolders(data_dir)).retry(file_id, by=by).event
 
 
-def discard_quarantined(data_dir: Path, file_id: int, reason: str) -> str:
+def discard_quarantined(data_dir: Path, file_id: int, reason: str, by: str = "") -> str:
     """Set a held file aside for good (archived with the reason, never deleted)."""
     from exchange.inbox import Inbox
 
     with thread_connection():
-        return Inbox(ExchangeFolders(data_dir)).discard(file_id, reason).event
+        return Inbox(ExchangeFolders(data_dir)).discard(file_id, reason, by=by).event
 
 
 class QuarantineModal(ModalScreen[bool]):
@@ -705,6 +705,10 @@ class QuarantineModal(ModalScreen[bool]):
     def action_close(self) -> None:
         self.dismiss(False)
 
+    def _operator_code(self) -> str:
+        operator = getattr(self.app, "operator", None)
+        return operator.code if operator is not None else ""
+
     def action_retry(self) -> None:
         if self._retrying:
             return
@@ -715,7 +719,7 @@ class QuarantineModal(ModalScreen[bool]):
     @work(thread=True, exclusive=True, group="quarantine-retry", exit_on_error=False)
     def _retry(self) -> None:
         try:
-            state = retry_quarantined(self.data_dir, self.file_id)
+            state = retry_quarantined(self.data_dir, self.file_id, by=self._operator_code())
         except Exception as error:
             self.app.call_from_thread(self._retry_failed, error)
             return
@@ -750,7 +754,9 @@ class QuarantineModal(ModalScreen[bool]):
     @work(thread=True, exclusive=True, group="quarantine-retry", exit_on_error=False)
     def _discard(self, reason: str) -> None:
         try:
-            state = discard_quarantined(self.data_dir, self.file_id, reason)
+            state = discard_quarantined(
+                self.data_dir, self.file_id, reason, by=self._operator_code()
+            )
         except Exception as error:
             self.app.call_from_thread(self._retry_failed, error)
             return
