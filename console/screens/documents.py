@@ -52,7 +52,7 @@ class DocumentsScreen(SearchScreen, DocumentActions):
         Binding("slash", "focus_search", _("Search")),
         Binding("k", "cycle_kind", _("Kind")),
         Binding("t", "cycle_state", _("State")),
-        Binding("x", "clear_filters", _("Clear filters")),
+        Binding("x", "clear_filters", _("Clear filters"), show=False),
         Binding("c", "cancel_document", _("Cancel document")),
         Binding("f5,ctrl+r", "refresh_data", _("Refresh")),
         Binding("enter", "open_document", _("Open document"), show=False),
