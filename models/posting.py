@@ -529,6 +529,37 @@ class _Poster:
         self.stock.put(doc.store_id, line.product_id, batch, line.qty, cost)
         self._move(doc, line, doc.store_id, batch[0], line.qty, cost)
         line.cost = cost
+        self._settle_negatives(doc, line, batch[0])
+
+    def _settle_negatives(self, doc: _Doc, line: _Line, batch_id: int) -> None:
+        """Goods sold ahead of their receipt were these: move the shortfall off the new batch.
+
+        A sale that found no stock left a batch below zero. When the goods arrive,
+        the shortfall is moved from the new batch onto that batch, which returns to
+        zero quantity and zero value, so the store's stock is valued at what is
+        really on the shelf. The difference between the two costs is the correction
+        to the earlier sales' cost; these moves belong to the receiving document, so
+        cancelling it puts the shortfall back.
+        """
+        key = (doc.store_id, line.product_id)
+        slots = self.stock.slots[key]
+        new = next(slot for slot in slots if slot.batch_id == batch_id)
+        for slot in slots:
+            if new.qty <= 0:
+                break
+            if slot.qty >= 0 or slot is new:
+                continue
+            part = min(-slot.qty, new.qty)
+            out_cost = new.cost if part == new.qty else round_half_up(new.cost * part, new.qty)
+            in_cost = (
+                -slot.cost if part == -slot.qty else round_half_up(-slot.cost * part, -slot.qty)
+            )
+            new.qty, new.cost = new.qty - part, new.cost - out_cost
+            slot.qty, slot.cost = slot.qty + part, slot.cost + in_cost
+            self.stock._touch(doc.store_id, line.product_id, new)
+            self.stock._touch(doc.store_id, line.product_id, slot)
+            self._move(doc, line, doc.store_id, new.batch_id, -part, -out_cost)
+            self._move(doc, line, doc.store_id, slot.batch_id, part, in_cost)
 
     def _post_outgoing(self, doc: _Doc, line: _Line, allow: bool) -> None:
         taken = self._take(doc, line, doc.store_id, line.qty, allow)

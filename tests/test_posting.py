@@ -336,3 +336,42 @@ def test_check_names_moves_of_a_draft_and_goods_that_differ_from_the_batch(shop)
     StockMove.create(document=draft, store=s1, product=cheese, batch=batch, qty=0, cost=0)
     codes = sorted(p.code for p in check_books())
     assert codes == ["move", "stray"]
+
+
+def test_goods_sold_ahead_of_their_receipt_are_settled_when_they_arrive(shop):
+    s1, _s2, milk, _ = shop
+    f.doc("sale", s1, [(milk, "2", "49.90")], post=True)  # no stock at all yet
+    f.doc("incoming", s1, [(milk, "5", "30.00")], post=True)
+    assert stock(s1, milk) == (3000, 9000)  # what is on the shelf, at what it cost
+    rows = {
+        b.batch.origin: (b.qty, b.cost) for b in Balance.select().where(Balance.product == milk)
+    }
+    assert rows == {"negative": (0, 0), "": (3000, 9000)}
+    assert check_books() == []
+
+
+def test_a_batch_sold_past_zero_is_settled_by_the_next_receipt(books):
+    s1 = f.store("S01", allow_negative=True)
+    milk = f.product("A1001", "Milk", at=s1)
+    old = f.doc("incoming", s1, [(milk, "5", "20.00")], post=True)
+    f.doc("sale", s1, [(milk, "7", "49.90")], post=True)
+    assert stock(s1, milk) == (-2000, -4000)
+    new = f.doc("incoming", s1, [(milk, "10", "30.00")], post=True)
+    assert stock(s1, milk) == (8000, 24000)
+    by_doc = {
+        b.batch.document_id: (b.qty, b.cost)
+        for b in Balance.select().where(Balance.product == milk)
+    }
+    assert by_doc == {old.id: (0, 0), new.id: (8000, 24000)}
+    cancel_document(new.id, "M01", "wrong invoice")  # the shortfall comes back
+    assert stock(s1, milk) == (-2000, -4000)
+    assert check_books() == []
+
+
+def test_cancelling_a_receipt_that_settled_a_shortfall_is_refused_without_negative_stock(shop):
+    s1, _s2, milk, _ = shop
+    f.doc("sale", s1, [(milk, "2", "49.90")], post=True)
+    incoming = f.doc("incoming", s1, [(milk, "5", "30.00")], post=True)
+    with pytest.raises(NegativeStockError, match="A1001"):
+        cancel_document(incoming.id, "M01", "wrong invoice")
+    assert stock(s1, milk) == (3000, 9000)
