@@ -529,9 +529,9 @@ class _Poster:
         self.stock.put(doc.store_id, line.product_id, batch, line.qty, cost)
         self._move(doc, line, doc.store_id, batch[0], line.qty, cost)
         line.cost = cost
-        self._settle_negatives(doc, line, batch[0])
+        self._settle_negatives(doc, line, doc.store_id, batch[0])
 
-    def _settle_negatives(self, doc: _Doc, line: _Line, batch_id: int) -> None:
+    def _settle_negatives(self, doc: _Doc, line: _Line, store_id: int, batch_id: int) -> None:
         """Goods sold ahead of their receipt were these: move the shortfall off the new batch.
 
         A sale that found no stock left a batch below zero. When the goods arrive,
@@ -539,9 +539,10 @@ class _Poster:
         zero quantity and zero value, so the store's stock is valued at what is
         really on the shelf. The difference between the two costs is the correction
         to the earlier sales' cost; these moves belong to the receiving document, so
-        cancelling it puts the shortfall back.
+        cancelling it puts the shortfall back. Goods arriving by transfer or coming
+        back from a customer settle a shortfall the same way.
         """
-        key = (doc.store_id, line.product_id)
+        key = (store_id, line.product_id)
         slots = self.stock.slots[key]
         new = next(slot for slot in slots if slot.batch_id == batch_id)
         for slot in slots:
@@ -556,10 +557,10 @@ class _Poster:
             )
             new.qty, new.cost = new.qty - part, new.cost - out_cost
             slot.qty, slot.cost = slot.qty + part, slot.cost + in_cost
-            self.stock._touch(doc.store_id, line.product_id, new)
-            self.stock._touch(doc.store_id, line.product_id, slot)
-            self._move(doc, line, doc.store_id, new.batch_id, -part, -out_cost)
-            self._move(doc, line, doc.store_id, slot.batch_id, part, in_cost)
+            self.stock._touch(store_id, line.product_id, new)
+            self.stock._touch(store_id, line.product_id, slot)
+            self._move(doc, line, store_id, new.batch_id, -part, -out_cost)
+            self._move(doc, line, store_id, slot.batch_id, part, in_cost)
 
     def _post_outgoing(self, doc: _Doc, line: _Line, allow: bool) -> None:
         taken = self._take(doc, line, doc.store_id, line.qty, allow)
@@ -582,6 +583,7 @@ class _Poster:
             batch = part.batch
             self.stock.put(doc.to_store_id, line.product_id, batch, part.qty, part.cost)
             self._move(doc, line, doc.to_store_id, part.batch_id, part.qty, part.cost)
+            self._settle_negatives(doc, line, doc.to_store_id, part.batch_id)
         line.cost = sum(t.cost for t in taken)
 
     def _post_return(self, doc: _Doc, line: _Line, allow: bool) -> None:
@@ -618,6 +620,7 @@ class _Poster:
         self.stock.put(doc.store_id, line.product_id, batch, qty, cost)
         self._move(doc, line, doc.store_id, batch[0], qty, cost)
         line.cost += cost
+        self._settle_negatives(doc, line, doc.store_id, batch[0])
 
     def _post_inventory(self, doc: _Doc, line: _Line, allow: bool) -> None:
         book = self.stock.book(doc.store_id, line.product_id)

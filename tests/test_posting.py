@@ -375,3 +375,13 @@ def test_cancelling_a_receipt_that_settled_a_shortfall_is_refused_without_negati
     with pytest.raises(NegativeStockError, match="A1001"):
         cancel_document(incoming.id, "M01", "wrong invoice")
     assert stock(s1, milk) == (3000, 9000)
+
+
+def test_goods_arriving_by_transfer_settle_a_shortfall_there(shop):
+    s1, s2, milk, _ = shop
+    f.doc("sale", s2, [(milk, "1", "49.90")], post=True)  # S02 sold what it did not have
+    f.doc("incoming", s1, [(milk, "4", "30.00")], post=True)
+    f.doc("transfer", s1, [(milk, "3")], post=True, to_store_id=s2.id)
+    assert stock(s2, milk) == (2000, 6000)
+    assert stock(s1, milk) == (1000, 3000)
+    assert check_books() == []
