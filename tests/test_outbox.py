@@ -13,7 +13,7 @@ from exchange.folders import ExchangeFolders
 from exchange.outbox import Outbox, temporary_name
 from exchange.shopv2 import parse_file, parse_name
 from models.catalog import Barcode, Price, Product
-from models.db import write_transaction
+from models.db import database, write_transaction
 from models.money import kopecks
 from models.org import Employee, now
 from models.parties import Customer
@@ -214,3 +214,28 @@ def test_files_are_never_visible_half_written(books: Path, shop):
     assert seen
     assert temporary_name("catalog", 43) == ".catalog_00000043.jsonl.tmp"
     assert parse_name(temporary_name("catalog", 43)) is None
+
+
+def _goods_queries(run) -> int:
+    """How many SELECTs over the goods table `run()` makes (SQLite's own trace, no mock)."""
+    statements: list[str] = []
+    connection = database.connection()
+    connection.set_trace_callback(statements.append)
+    try:
+        run()
+    finally:
+        connection.set_trace_callback(None)
+    return sum(1 for s in statements if s.startswith("SELECT") and '"product"' in s)
+
+
+def test_tills_of_one_store_share_one_reading_of_the_catalog(books: Path, shop):
+    folders = ExchangeFolders(books)
+    alone = _goods_queries(lambda: Outbox(folders).run(kinds=["catalog"]))
+    add_till("T02", shop, "secret-two")
+    published: list = []
+    both = _goods_queries(
+        lambda: published.extend(Outbox(folders).run(full=True, kinds=["catalog"]))
+    )
+    assert [p.till for p in published] == ["T01", "T02"]
+    assert _records(published[0].path) == _records(published[1].path)
+    assert both == alone > 0
