@@ -44,7 +44,3 @@ def barcode_problem(code: str) -> str | None:
 def make_ean13(first12: str) -> str:
     return first12 + str(ean_check_digit(first12))
 
-
-def is_in_store(code: str) -> bool:
-    """EAN-13 codes with prefixes 20-29 are the store's own."""
-    return len(code) == 13 and code.isdigit() and code[0] == "2"

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
-from decimal import Decimal
 
 from peewee import JOIN, Case, fn
 
@@ -218,5 +217,3 @@ def expiry_state(expiry: dt.date | None, today: dt.date | None = None, soon_days
         return "soon"
     return ""
 
-
-ZERO = Decimal(0)

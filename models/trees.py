@@ -23,11 +23,6 @@ class TreeNode(BaseModel):
     path = CharField(index=True, default="")
     depth = IntegerField(default=0)
 
-    def subtree_condition(self):
-        """A WHERE condition selecting this node and everything below it."""
-        cls = type(self)
-        return cls.path.startswith(self.path)
-
     @classmethod
     def subtree_ids(cls, node: TreeNode):
         """A subquery of the ids in `node`'s subtree, for `IN (...)` filters."""
